@@ -37,8 +37,8 @@ def test_golden_vectors_round_trip(grammar: Any, octets: bytes) -> None:
 @pytest.mark.parametrize(
     ("grammar", "octets"),
     [
-        (zmtp20.Greeting, b"\xff" + bytes(8) + b"\x7f\x03\x03\x00\x00"),  # revision 3
-        (zmtp20.Greeting, b"\xff" + bytes(8) + b"\x7f\x01\x09\x00\x00"),  # no socket type 9
+        (zmtp20.Greeting, b"\xff" + bytes(8) + b"\x7f\x00\x03\x00\x00"),  # revision 0
+        (zmtp20.Greeting, b"\xff" + bytes(8) + b"\x7f\x01\x0b\x00\x00"),  # no socket type 11
         (zmtp20.Greeting, b"\xff" + bytes(8) + b"\x7f\x01\x03\x01\x00"),  # identity with MORE
         (zmtp20.Frame, b"\x04\x00"),  # reserved bit
         (zmtp10.Frame, b"\x00\x00"),  # length 0 is invalid

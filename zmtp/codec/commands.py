@@ -22,7 +22,7 @@ MAX_GROUP = 255
 
 
 class Metadata(tuple[tuple[str, bytes], ...]):
-    """Metadata properties in the order sent; names compare without case (ZMTP-META-003)."""
+    """Metadata properties in the order sent; names compare without case (ZMTP-META-005)."""
 
     __slots__ = ()
 
@@ -80,7 +80,7 @@ TypedCommand = Ready | Error | Subscribe | Cancel | Ping | Pong | Join | Leave |
 
 
 def parse_metadata(data: bytes, limits: Limits | None = None) -> Metadata:
-    """Properties from a READY or INITIATE body after the name (ZMTP-META-001..004)."""
+    """Properties from a READY or INITIATE body after the name (ZMTP-META-001..007)."""
     most = (limits or Limits()).max_metadata_size
     if len(data) > most:
         raise LimitExceeded(
@@ -91,20 +91,30 @@ def parse_metadata(data: bytes, limits: Limits | None = None) -> Metadata:
     while pos < n:
         end = pos + 1 + data[pos]
         name = data[pos + 1 : end]
-        if end > n or not _PROPERTY_NAME.fullmatch(name):
+        if data[pos] == 0 or end > n:
             raise RemoteProtocolError(
-                f"invalid metadata property name {name!r}", requirement="ZMTP-META-001"
+                f"metadata property name of {data[pos]} octets at offset {pos}",
+                requirement="ZMTP-META-001",
+            )
+        if not _PROPERTY_NAME.fullmatch(name):
+            raise RemoteProtocolError(
+                f"invalid metadata property name {name!r}", requirement="ZMTP-META-002"
             )
         if end + 4 > n:
             raise RemoteProtocolError(
-                f"metadata property {name!r} has no value size", requirement="ZMTP-META-002"
+                f"metadata property {name!r} has no value size", requirement="ZMTP-META-003"
             )
         size = int.from_bytes(data[end : end + 4], "big")
         pos = end + 4 + size
-        if size > _MAX_VALUE or pos > n:
+        if size > _MAX_VALUE:
+            raise RemoteProtocolError(
+                f"metadata property {name!r} announces {size} octets, over 2^31-1",
+                requirement="ZMTP-META-004",
+            )
+        if pos > n:
             raise RemoteProtocolError(
                 f"metadata property {name!r} announces {size} octets, {n - end - 4} remain",
-                requirement="ZMTP-META-002",
+                requirement="ZMTP-META-007",
             )
         props.append((name.decode("ascii"), data[end + 4 : pos]))
     return Metadata(props)
@@ -118,7 +128,7 @@ def encode_metadata(properties: Iterable[tuple[str, bytes]]) -> bytes:
         if not _PROPERTY_NAME.fullmatch(raw):
             raise LocalProtocolError(
                 f"metadata name must be 1 to 255 of A-Z a-z 0-9 - _ . +, not {name!r}",
-                requirement="ZMTP-META-001",
+                requirement="ZMTP-META-002",
             )
         if not isinstance(value, bytes | bytearray | memoryview):
             raise TypeError(f"metadata value of {name!r} must be bytes")
@@ -154,18 +164,15 @@ def parse_command(command: Command, limits: Limits | None = None) -> TypedComman
     if name == "CANCEL":
         return Cancel(data)
     if name == "PING":
-        _need(len(data) >= 2, "PING without its two-octet TTL", "ZMTP-HB-002")
+        _need(len(data) >= 2, "PING without its two-octet TTL", "ZMTP-HB-009")
         _need(len(data) - 2 <= MAX_PING_CONTEXT, "PING context over 16 octets", "ZMTP-HB-004")
         return Ping(int.from_bytes(data[:2], "big"), data[2:])
     if name == "PONG":
         _need(len(data) <= MAX_PING_CONTEXT, "PONG context over 16 octets", "ZMTP-HB-004")
         return Pong(data)
     if name in ("JOIN", "LEAVE"):
-        _need(
-            len(data) <= MAX_GROUP and b"\x00" not in data,
-            f"{name} group must be up to 255 non-zero octets",
-            "ZMTP-GROUP-002",
-        )
+        _need(len(data) <= MAX_GROUP, f"{name} group over 255 octets", "ZMTP-GROUP-002")
+        _need(b"\x00" not in data, f"{name} group holds a zero octet", "ZMTP-GROUP-003")
         return Join(data) if name == "JOIN" else Leave(data)
     return Unknown(name, data)
 

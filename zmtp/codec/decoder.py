@@ -130,11 +130,11 @@ class Decoder:
         if n >= 11 and buf[10] < 3:
             raise RemoteProtocolError(
                 f"peer speaks ZMTP major version {buf[10]}; this decoder needs 3 or more",
-                requirement="ZMTP-VERSION-005",
+                requirement="ZMTP-DETECT-002",
             )
         if n >= 32 and not _MECHANISM.fullmatch(buf[12:32]):
             raise RemoteProtocolError(
-                f"invalid mechanism field {buf[12:32]!r}", requirement="ZMTP-GREET-005"
+                f"invalid mechanism field {buf[12:32]!r}", requirement="ZMTP-GREET-006"
             )
         if n >= 33 and buf[32] > 1:
             raise RemoteProtocolError(

@@ -26,7 +26,7 @@ def encode_greeting(
     if not isinstance(mechanism, str) or not _MECHANISM.fullmatch(mechanism):
         raise LocalProtocolError(
             f"mechanism must be 0 to 20 of A-Z 0-9 - _ . +, not {mechanism!r}",
-            requirement="ZMTP-GREET-005",
+            requirement="ZMTP-GREET-006",
         )
     for name, value in (("major", major), ("minor", minor)):
         if not isinstance(value, int) or not 0 <= value <= 255:

@@ -18,6 +18,9 @@ SOCKET_TYPES = {
     "ROUTER": 6,
     "PULL": 7,
     "PUSH": 8,
+    # Not in RFC 15: libzmq announces XPUB and XSUB by its own numbers (ZMTP20-GREET-007).
+    "XPUB": 9,
+    "XSUB": 10,
 }
 
 #: greeting = signature revision socket-type identity. The signature is %xFF, eight
@@ -29,8 +32,10 @@ Greeting = named(
         c.Const(b"\xff"),
         "padding" / c.Default(c.Bytes(8), bytes(8)),
         c.Const(b"\x7f"),
+        # A 2.0 peer sends 1; a later peer that downgrades sends its own major version
+        # here, which must be accepted (ZMTP20-GREET-003, ZMTP20-GREET-004).
         "revision" / c.Default(c.Int8ub, 1),
-        c.Check(this.revision == 1),
+        c.Check(this.revision >= 1),
         "socket_type" / c.Mapping(c.Int8ub, SOCKET_TYPES),
         c.Const(b"\x00"),
         "identity" / c.Prefixed(c.Int8ub, c.GreedyBytes),
