@@ -217,3 +217,30 @@ def test_arbitrary_metadata_parses_or_raises_grammar_error(octets: bytes) -> Non
     except GrammarError:
         return
     assert build(Metadata, value) == octets
+
+
+def fixed(n: int) -> st.SearchStrategy[bytes]:
+    return st.binary(min_size=n, max_size=n)
+
+
+@given(fixed(32), fixed(8), fixed(80), fixed(16), fixed(144), fixed(96))
+def test_curve_commands_round_trip(
+    key: bytes, short: bytes, hello_box: bytes, long: bytes, welcome_box: bytes, cookie: bytes
+) -> None:
+    values = [
+        (curve.Hello, {"client_short_key": key, "nonce": short, "box": hello_box}),
+        (curve.Welcome, {"nonce": long, "box": welcome_box}),
+        (curve.Cookie, {"nonce": long, "box": hello_box}),
+        (curve.CookieBox, {"client_short_key": key, "server_short_secret": key}),
+        (
+            curve.Initiate,
+            {"cookie": {"nonce": cookie[:16], "box": cookie[16:]}, "nonce": short,
+             "box": welcome_box},
+        ),
+        (curve.Ready, {"nonce": short, "box": long}),
+        (curve.Message, {"nonce": short, "box": long + b"x"}),
+    ]  # fmt: skip
+    for grammar, value in values:
+        octets = build(grammar, value)
+        assert strip(parse(grammar, octets)) == value
+        assert build(grammar, parse(grammar, octets)) == octets

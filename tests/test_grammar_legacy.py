@@ -92,3 +92,11 @@ def test_arbitrary_octets_parse_or_raise_grammar_error(octets: bytes) -> None:
         except GrammarError:
             continue
         assert build(grammar, value) == octets
+
+
+@given(st.binary(max_size=255).filter(lambda b: b[:1] != b"\x00"))
+def test_zmtp10_greeting_round_trip(identity: bytes) -> None:
+    octets = build(zmtp10.Greeting, {"frame": {"body": identity}})
+    assert octets[0] == len(identity) + 1 or octets[0] == 0xFF
+    assert parse(zmtp10.Greeting, octets).frame.body == identity
+    assert build(zmtp10.Greeting, parse(zmtp10.Greeting, octets)) == octets

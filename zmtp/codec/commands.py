@@ -149,6 +149,8 @@ def parse_command(command: Command, limits: Limits | None = None) -> TypedComman
     Raises :class:`~zmtp.errors.RemoteProtocolError` naming the rule a known command's
     body breaks.
     """
+    if not isinstance(command, Command):
+        raise TypeError(f"parse_command() takes a Command, not {type(command).__name__}")
     name, data = command
     if name == "READY":
         return Ready(parse_metadata(data, limits))
