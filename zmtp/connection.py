@@ -1,0 +1,416 @@
+"""The sans-IO ZMTP 3.x connection: octets and time in, octets and events out.
+
+A :class:`Connection` is one side of one ZMTP connection. It owns no socket and reads no
+clock: the caller feeds it what arrived (:meth:`Connection.receive_data`, with the time),
+sends what it queues (:meth:`Connection.data_to_send`) and calls
+:meth:`Connection.handle_timer` when :meth:`Connection.get_timer` says so. It drives the
+greeting exchange, version negotiation (3.1 and 3.0 peers), the security handshake
+through a :class:`~zmtp.mechanisms.base.Mechanism`, the socket-type check, heartbeats and
+errors. It knows nothing about routing: that is the socket patterns' job.
+
+Decisions taken once, here:
+
+- A peer that breaks a rule does not make :meth:`receive_data` raise. The events decoded
+  before the violation are returned, followed by a :class:`~zmtp.events.ConnectionClosed`
+  carrying the :class:`~zmtp.errors.RemoteProtocolError`; any ERROR command the rule
+  calls for is already queued. One code path in the glue handles every end.
+- PING is answered with PONG inside the connection (ZMTP-HB-006), as libzmq does, so
+  that heartbeats work whatever the application does; PONGs are reported as events.
+- ERROR is sent only during the handshake (ZMTP-ERROR-006), and only where a rule asks
+  for it: a refused socket type (SOCK-COMPAT-004) or a mechanism's refusal. Other
+  failures just close (ZMTP-ERROR-008).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from zmtp.codec import Command, Decoder, Greeting, Limits, Message
+from zmtp.codec.commands import (
+    Cancel,
+    Error,
+    Join,
+    Leave,
+    Metadata,
+    Ping,
+    Pong,
+    Subscribe,
+    encode_cancel,
+    encode_error,
+    encode_join,
+    encode_leave,
+    encode_ping,
+    encode_pong,
+    encode_subscribe,
+    parse_command,
+)
+from zmtp.codec.encoder import encode_greeting, encode_message, encode_messages
+from zmtp.errors import LocalProtocolError, RemoteProtocolError
+from zmtp.events import (
+    ConnectionClosed,
+    Event,
+    GroupChanged,
+    HandshakeComplete,
+    PongReceived,
+    SubscriptionChanged,
+    UnknownCommand,
+)
+from zmtp.mechanisms import Mechanism, NullMechanism
+from zmtp.socket_types import ALL, USES_IDENTITY, compatible
+
+
+class State(enum.Enum):
+    GREETING = "greeting"
+    HANDSHAKE = "handshake"
+    READY = "ready"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """Heartbeat settings in seconds, as libzmq's ZMQ_HEARTBEAT_* options.
+
+    ``interval``: send a PING this often once ready (0: never). ``timeout``: close when
+    nothing arrives this long after a PING (default: ``interval``). ``ttl``: the TTL we
+    ask the peer to apply, sent in each PING (0: none; at most 6553.5 s).
+    """
+
+    interval: float = 0.0
+    timeout: float | None = None
+    ttl: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("interval", "timeout", "ttl"):
+            value = getattr(self, name)
+            if value is None and name == "timeout":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise LocalProtocolError(f"Heartbeat.{name} must be a number >= 0, not {value!r}")
+        if self.ttl > 6553.5:
+            raise LocalProtocolError("Heartbeat.ttl is at most 6553.5 seconds (ZMTP-HB-005)")
+
+
+MechanismFactory = Callable[..., Mechanism]
+
+
+class Connection:
+    """One side of a ZMTP 3.x connection (see the module docstring for the contract)."""
+
+    def __init__(
+        self,
+        socket_type: str,
+        *,
+        binder: bool,
+        now: float,
+        identity: bytes = b"",
+        properties: Sequence[tuple[str, bytes]] = (),
+        mechanism: MechanismFactory = NullMechanism,
+        as_server: bool = False,
+        heartbeat: Heartbeat | None = None,
+        handshake_timeout: float | None = 30.0,
+        limits: Limits | None = None,
+        check_socket_type: bool = True,
+    ) -> None:
+        if socket_type not in ALL:
+            raise LocalProtocolError(f"unknown socket type {socket_type!r}")
+        if not isinstance(identity, bytes) or len(identity) > 255:
+            raise LocalProtocolError("identity must be bytes of at most 255 octets")
+        if heartbeat is not None and not isinstance(heartbeat, Heartbeat):
+            raise TypeError(f"heartbeat must be a zmtp.connection.Heartbeat, not {heartbeat!r}")
+        self.socket_type = socket_type
+        self.binder = binder
+        self.check_socket_type = check_socket_type
+        ours = [("Socket-Type", socket_type.encode())]
+        if socket_type in USES_IDENTITY:
+            ours.append(("Identity", identity))
+        self._mechanism = mechanism(ours + list(properties), as_server=as_server, binder=binder)
+        self._limits = limits or Limits()
+        self._decoder = Decoder(self._limits)
+        self._out: list[bytes] = [
+            encode_greeting(self._mechanism.name, as_server=self._mechanism.greeting_as_server)
+        ]
+        self.state = State.GREETING
+        #: The peer's greeting and, once the handshake is complete, its metadata.
+        self.peer_greeting: Greeting | None = None
+        self.peer_metadata: Metadata | None = None
+        self._heartbeat = heartbeat or Heartbeat()
+        self._handshake_deadline = None if handshake_timeout is None else now + handshake_timeout
+        self._next_ping: float | None = None
+        self._ping_deadline: float | None = None
+        self._ttl = 0.0
+        self._ttl_deadline: float | None = None
+
+    @property
+    def closed(self) -> bool:
+        """Whether the connection has ended (flush :meth:`data_to_send`, then close)."""
+        return self.state is State.CLOSED
+
+    # -- what the peer speaks -------------------------------------------------------
+
+    @property
+    def peer_version(self) -> tuple[int, int] | None:
+        g = self.peer_greeting
+        return None if g is None else (g.major, g.minor)
+
+    @property
+    def _v31(self) -> bool:
+        return (self.peer_version or (0, 0)) >= (3, 1)
+
+    # -- octets in --------------------------------------------------------------------
+
+    def receive_data(self, data: bytes, now: float) -> list[Event]:
+        """Take octets from the peer (``b""`` for end of stream); return what happened.
+
+        After a :class:`~zmtp.events.ConnectionClosed` event, flush
+        :meth:`data_to_send` and close the transport.
+        """
+        if self.closed:
+            return []
+        if not data:
+            return self._close("peer closed the connection")
+        try:
+            tokens = self._decoder.feed(data)
+            failure = None
+        except RemoteProtocolError as exc:
+            tokens, failure = exc.decoded, exc
+        self._alive(now)
+        events: list[Event] = []
+        if self.state is State.READY:
+            for token in tokens:
+                # Messages are by far the most common token: no dispatch for them.
+                if token.__class__ is Message:
+                    events.append(token)
+                else:
+                    self._dispatch(token, now, events)
+                    if self.closed:
+                        break
+        else:
+            for token in tokens:
+                if self.closed:
+                    break
+                self._dispatch(token, now, events)
+        if failure is not None and not self.closed:
+            events += self._fail(failure)
+        return events
+
+    def _dispatch(self, token: object, now: float, events: list[Event]) -> None:
+        handler = _TRANSITIONS.get((self.state, token.__class__))
+        if handler is None:
+            events += self._fail(
+                RemoteProtocolError(
+                    f"{type(token).__name__} not allowed in state {self.state.value}",
+                    requirement="ZMTP-CONN-002",
+                )
+            )
+            return
+        try:
+            handler(self, token, now, events)
+        except RemoteProtocolError as exc:
+            events += self._fail(exc)
+
+    def _on_greeting(self, greeting: Greeting, now: float, events: list[Event]) -> None:
+        self.peer_greeting = greeting
+        if greeting.mechanism != self._mechanism.name:
+            # Before the handshake: close without ERROR (ZMTP-GREET-010, E-SEC-13).
+            raise RemoteProtocolError(
+                f"peer uses mechanism {greeting.mechanism!r}, we use {self._mechanism.name!r}",
+                requirement="ZMTP-GREET-010",
+            )
+        self.state = State.HANDSHAKE
+        self._send(self._mechanism.start(greeting))
+
+    def _on_handshake_command(self, command: Command, now: float, events: list[Event]) -> None:
+        if command.name == "ERROR":
+            typed = parse_command(command)
+            events += self._close(
+                "peer sent ERROR during the handshake",
+                peer_error=typed.reason if isinstance(typed, Error) else None,
+                retry=False,
+            )
+            return
+        self._send(self._mechanism.receive(command))
+        if self._mechanism.peer_metadata is not None and not self._mechanism.done:
+            self._check_peer(self._mechanism.peer_metadata)
+            self._send(self._mechanism.accept())
+        if self._mechanism.done:
+            self._ready(now, events)
+
+    def _check_peer(self, metadata: Metadata) -> None:
+        theirs = metadata.get("Socket-Type")
+        if not self.check_socket_type:
+            return
+        if theirs is None:
+            raise RemoteProtocolError(
+                "peer announced no Socket-Type", requirement="SOCK-COMPAT-002",
+                reason="Socket-Type missing",
+            )  # fmt: skip
+        name = theirs.decode("latin-1")
+        if not compatible(self.socket_type, name):
+            raise RemoteProtocolError(
+                f"a {self.socket_type} socket does not accept a {name!r} peer",
+                requirement="SOCK-COMPAT-004",
+                reason="Incompatible socket type",
+            )
+
+    def _ready(self, now: float, events: list[Event]) -> None:
+        metadata = self._mechanism.peer_metadata or Metadata()
+        self.peer_metadata = metadata
+        self.state = State.READY
+        if self._heartbeat.interval > 0 and self._v31:
+            self._next_ping = now + self._heartbeat.interval
+        assert self.peer_greeting is not None
+        socket_type = metadata.get("Socket-Type", b"") or b""
+        events.append(
+            HandshakeComplete(
+                version=(self.peer_greeting.major, self.peer_greeting.minor),
+                mechanism=self._mechanism.name,
+                socket_type=socket_type.decode("latin-1"),
+                identity=metadata.get("Identity", b"") or b"",
+                metadata=metadata,
+            )
+        )
+
+    def _early_message(self, message: Message, now: float, events: list[Event]) -> None:
+        raise RemoteProtocolError(
+            "message before the handshake is complete", requirement="ZMTP-NULL-008"
+        )
+
+    def _on_message(self, message: Message, now: float, events: list[Event]) -> None:
+        events.append(message)
+
+    def _on_traffic_command(self, command: Command, now: float, events: list[Event]) -> None:
+        typed = parse_command(command, self._limits)
+        if isinstance(typed, Ping):
+            # Answer every PING, echoing its context (ZMTP-HB-006/007); a TTL asks us to
+            # give up if the peer goes quiet that long (ZMTP-HB-012).
+            self._send(encode_pong(typed.context))
+            self._ttl = typed.ttl / 10
+            self._ttl_deadline = now + self._ttl if self._ttl else None
+        elif isinstance(typed, Pong):
+            events.append(PongReceived(typed.context))
+        elif isinstance(typed, Subscribe | Cancel):
+            events.append(SubscriptionChanged(typed.topic, isinstance(typed, Subscribe)))
+        elif isinstance(typed, Join | Leave):
+            events.append(GroupChanged(typed.group, isinstance(typed, Join)))
+        elif isinstance(typed, Error):
+            events += self._close("peer sent ERROR", peer_error=typed.reason, retry=False)
+        else:
+            # Unknown, or a handshake command out of place: skipped (ZMTP-CMD-005).
+            events.append(UnknownCommand(command.name, command.data))
+
+    # -- octets out -------------------------------------------------------------------
+
+    def data_to_send(self) -> bytes:
+        """Everything queued for the peer since the last call (possibly ``b""``)."""
+        out = b"".join(self._out)
+        self._out.clear()
+        return out
+
+    def _send(self, data: bytes) -> None:
+        if data:
+            self._out.append(data)
+
+    def _require_ready(self) -> None:
+        if self.state is not State.READY:
+            raise LocalProtocolError(f"cannot send while the connection is {self.state.value}")
+
+    def send_message(self, frames: Sequence[bytes]) -> None:
+        """Queue one message (ZMTP-NULL-008: only once the handshake is complete)."""
+        self._require_ready()
+        self._out.append(encode_message(frames))
+
+    def send_messages(self, messages: Sequence[Sequence[bytes]]) -> None:
+        """Queue many messages at once (one buffer for the transport)."""
+        self._require_ready()
+        self._out.append(encode_messages(messages))
+
+    def send_subscribe(self, topic: bytes, subscribe: bool = True) -> None:
+        """Queue a subscription or cancellation in the form the peer speaks.
+
+        SUBSCRIBE/CANCEL commands to a 3.1 peer, ``%x01``/``%x00`` messages to a 3.0 one
+        (ZMTP-SUB-001..005).
+        """
+        self._require_ready()
+        if self._v31:
+            self._out.append(encode_subscribe(topic) if subscribe else encode_cancel(topic))
+        else:
+            self._out.append(encode_message([(b"\x01" if subscribe else b"\x00") + topic]))
+
+    def send_group(self, group: bytes, join: bool = True) -> None:
+        """Queue a JOIN or LEAVE command (ZMTP-GROUP-001/004; 3.1 peers only)."""
+        self._require_ready()
+        if not self._v31:
+            raise LocalProtocolError("JOIN and LEAVE need a ZMTP 3.1 peer")
+        self._out.append(encode_join(group) if join else encode_leave(group))
+
+    def close(self) -> list[Event]:
+        """End the connection from our side; flush :meth:`data_to_send`, then close."""
+        return self._close("closed locally")
+
+    # -- time -------------------------------------------------------------------------
+
+    def get_timer(self) -> float | None:
+        """When :meth:`handle_timer` must next be called, or ``None`` for never."""
+        if self.state is State.CLOSED:
+            return None
+        times = [self._ping_deadline, self._ttl_deadline, self._next_ping]
+        if self.state is not State.READY:
+            times.append(self._handshake_deadline)
+        pending = [t for t in times if t is not None]
+        return min(pending) if pending else None
+
+    def handle_timer(self, now: float) -> list[Event]:
+        """Act on every deadline that has passed: close a dead peer, send a PING."""
+        if self.state is State.CLOSED:
+            return []
+        deadline = self._handshake_deadline
+        if self.state is not State.READY and deadline is not None and now >= deadline:
+            return self._close("handshake timed out")
+        if self._ping_deadline is not None and now >= self._ping_deadline:
+            return self._close("no traffic after PING: heartbeat timed out (ZMTP-HB-011)")
+        if self._ttl_deadline is not None and now >= self._ttl_deadline:
+            return self._close("no traffic within the peer's PING TTL (ZMTP-HB-012)")
+        if self._next_ping is not None and now >= self._next_ping:
+            hb = self._heartbeat
+            self._send(encode_ping(round(hb.ttl * 10)))
+            self._next_ping = now + hb.interval
+            if self._ping_deadline is None:
+                self._ping_deadline = now + (hb.interval if hb.timeout is None else hb.timeout)
+        return []
+
+    def _alive(self, now: float) -> None:
+        # Any traffic is a sign of life (ZMTP-HB-010).
+        self._ping_deadline = None
+        if self._ttl:
+            self._ttl_deadline = now + self._ttl
+
+    # -- the end ----------------------------------------------------------------------
+
+    def _fail(self, error: RemoteProtocolError) -> list[Event]:
+        # ERROR only during the handshake, and only when the rule gave a reason for it.
+        if self.state is State.HANDSHAKE and error.reason:
+            self._out.append(encode_error(error.reason))
+        return self._close(error.message, error=error)
+
+    def _close(
+        self,
+        reason: str,
+        *,
+        error: RemoteProtocolError | None = None,
+        peer_error: bytes | None = None,
+        retry: bool = True,
+    ) -> list[Event]:
+        self.state = State.CLOSED
+        return [ConnectionClosed(reason, error=error, peer_error=peer_error, retry=retry)]
+
+
+#: What each kind of token means in each state; anything missing is a protocol error.
+_TRANSITIONS: dict[tuple[State, type], Callable[..., None]] = {
+    (State.GREETING, Greeting): Connection._on_greeting,
+    (State.HANDSHAKE, Command): Connection._on_handshake_command,
+    (State.HANDSHAKE, Message): Connection._early_message,
+    (State.READY, Command): Connection._on_traffic_command,
+    (State.READY, Message): Connection._on_message,
+}
