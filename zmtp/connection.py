@@ -112,6 +112,7 @@ class Connection:
         handshake_timeout: float | None = 30.0,
         limits: Limits | None = None,
         check_socket_type: bool = True,
+        admit: Callable[[Metadata], str | None] | None = None,
     ) -> None:
         if socket_type not in ALL:
             raise LocalProtocolError(f"unknown socket type {socket_type!r}")
@@ -122,6 +123,9 @@ class Connection:
         self.socket_type = socket_type
         self.binder = binder
         self.check_socket_type = check_socket_type
+        #: Asked, inside the handshake, whether the socket takes this peer; a returned
+        #: reason refuses it with ERROR (a PAIR that has a peer, a duplicate identity).
+        self._admit = admit
         ours = [("Socket-Type", socket_type.encode())]
         if socket_type in USES_IDENTITY:
             ours.append(("Identity", identity))
@@ -240,19 +244,24 @@ class Connection:
     def _check_peer(self, metadata: Metadata) -> None:
         theirs = metadata.get("Socket-Type")
         if not self.check_socket_type:
-            return
-        if theirs is None:
+            pass
+        elif theirs is None:
             raise RemoteProtocolError(
                 "peer announced no Socket-Type", requirement="SOCK-COMPAT-002",
                 reason="Socket-Type missing",
             )  # fmt: skip
-        name = theirs.decode("latin-1")
-        if not compatible(self.socket_type, name):
+        elif not compatible(self.socket_type, name := theirs.decode("latin-1")):
             raise RemoteProtocolError(
                 f"a {self.socket_type} socket does not accept a {name!r} peer",
                 requirement="SOCK-COMPAT-004",
                 reason="Incompatible socket type",
             )
+        if self._admit is not None:
+            refusal = self._admit(metadata)
+            if refusal is not None:
+                raise RemoteProtocolError(
+                    f"peer refused: {refusal}", requirement="SOCK-ALL-033", reason=refusal
+                )
 
     def _ready(self, now: float, events: list[Event]) -> None:
         metadata = self._mechanism.peer_metadata or Metadata()

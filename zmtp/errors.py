@@ -18,11 +18,14 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "Again",
+    "ContextTerminated",
     "GrammarError",
     "LimitExceeded",
     "LocalProtocolError",
     "ProtocolError",
     "RemoteProtocolError",
+    "ZMQError",
     "ZMTPError",
 ]
 
@@ -89,3 +92,39 @@ class LimitExceeded(RemoteProtocolError):
         super().__init__(f"{message} (limit {limit}={value})", reason="Message too large")
         self.limit = limit
         self.value = value
+
+
+class ZMQError(ZMTPError, OSError):
+    """A socket-API error with an errno, as pyzmq raises it.
+
+    ``errno`` is one of the values in :mod:`zmtp.constants` (``EAGAIN``, ``EFSM``,
+    ``EHOSTUNREACH``, ``ETERM``, ...) and ``errno_name`` its name.
+    """
+
+    def __init__(self, errno: int, message: str | None = None) -> None:
+        from zmtp.constants import ERRNO_NAMES
+
+        name = ERRNO_NAMES.get(errno, str(errno))
+        super().__init__(errno, message or name)
+        self.errno_name = name
+
+    def __str__(self) -> str:
+        return f"{self.errno_name}: {self.strerror}"
+
+
+class Again(ZMQError):
+    """The operation would block (EAGAIN): nothing to receive, or no peer can take it."""
+
+    def __init__(self, message: str = "resource temporarily unavailable") -> None:
+        from zmtp.constants import EAGAIN
+
+        super().__init__(EAGAIN, message)
+
+
+class ContextTerminated(ZMQError):
+    """The socket's context was terminated (ETERM)."""
+
+    def __init__(self, message: str = "context was terminated") -> None:
+        from zmtp.constants import ETERM
+
+        super().__init__(ETERM, message)

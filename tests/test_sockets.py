@@ -1,0 +1,371 @@
+"""The socket API between zmtp sockets, over tcp, ipc and inproc."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import zmtp
+from zmtp import Again, ContextTerminated, ZMQError
+
+TIMEOUT = 5000  # ms: every blocking call in these tests is bounded
+
+
+@pytest.fixture
+def ctx() -> Iterator[zmtp.Context]:
+    context = zmtp.Context()
+    yield context
+    context.destroy(linger=0)
+
+
+@pytest.fixture(params=["tcp", "ipc", "inproc"])
+def endpoint(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return {
+        "tcp": "tcp://127.0.0.1:0",
+        "ipc": f"ipc://{tmp_path}/sock",
+        "inproc": f"inproc://test-{id(request)}",
+    }[request.param]
+
+
+def sock(ctx: zmtp.Context, kind: int, **options: object) -> zmtp.Socket:
+    s = ctx.socket(kind)
+    s.rcvtimeo = TIMEOUT
+    s.sndtimeo = TIMEOUT
+    s.linger = 0
+    for name, value in options.items():
+        s.setsockopt(name, value)
+    return s
+
+
+def bound(
+    ctx: zmtp.Context, kind: int, endpoint: str, **options: object
+) -> tuple[zmtp.Socket, str]:
+    s = sock(ctx, kind, **options)
+    s.bind(endpoint)
+    return s, s.last_endpoint
+
+
+def test_push_pull_multipart_in_order(ctx: zmtp.Context, endpoint: str) -> None:
+    pull, where = bound(ctx, zmtp.PULL, endpoint)
+    push = sock(ctx, zmtp.PUSH)
+    push.connect(where)
+    for i in range(1000):
+        push.send_multipart([b"%d" % i, b"", b"x" * (i % 300)])
+    assert [pull.recv_multipart() for _ in range(1000)] == [
+        [b"%d" % i, b"", b"x" * (i % 300)] for i in range(1000)
+    ]
+
+
+def test_sndmore_frames_and_rcvmore(ctx: zmtp.Context, endpoint: str) -> None:
+    pull, where = bound(ctx, zmtp.PULL, endpoint)
+    push = sock(ctx, zmtp.PUSH)
+    push.connect(where)
+    push.send(b"a", zmtp.SNDMORE)
+    push.send(b"b", zmtp.SNDMORE)
+    push.send(b"c")
+    assert pull.recv() == b"a"
+    assert pull.rcvmore == 1
+    frame = pull.recv(copy=False)
+    assert frame.bytes == b"b" and frame.more
+    assert pull.recv() == b"c"
+    assert pull.rcvmore == 0
+
+
+def test_push_round_robins_and_pull_fair_queues(ctx: zmtp.Context) -> None:
+    push, where = bound(ctx, zmtp.PUSH, "tcp://127.0.0.1:0")
+    pulls = [sock(ctx, zmtp.PULL) for _ in range(2)]
+    both = watch(push, zmtp.EVENT_HANDSHAKE_SUCCEEDED, 2)
+    for p in pulls:
+        p.connect(where)
+    assert both.wait(5)
+    for i in range(100):
+        push.send(b"%d" % i)
+    got = [[int(p.recv()) for _ in range(50)] for p in pulls]
+    assert sorted(got[0] + got[1]) == list(range(100))
+    assert got[0] == list(range(got[0][0], 100, 2))  # strictly alternating (SOCK-ALL-019)
+
+
+def test_req_rep_lockstep(ctx: zmtp.Context, endpoint: str) -> None:
+    rep, where = bound(ctx, zmtp.REP, endpoint)
+    req = sock(ctx, zmtp.REQ)
+    req.connect(where)
+    with pytest.raises(ZMQError) as info:
+        req.recv()
+    assert info.value.errno == zmtp.EFSM  # PAT-REQ-003
+    req.send(b"question")
+    with pytest.raises(ZMQError):
+        req.send(b"again")  # PAT-REQ-002
+    assert rep.recv() == b"question"
+    with pytest.raises(ZMQError):
+        rep.recv()  # PAT-REP-003
+    rep.send(b"answer")
+    assert req.recv() == b"answer"
+
+
+def test_request_reply_through_router_dealer_proxy(ctx: zmtp.Context) -> None:
+    front, front_ep = bound(ctx, zmtp.ROUTER, "tcp://127.0.0.1:0")
+    back, back_ep = bound(ctx, zmtp.DEALER, "tcp://127.0.0.1:0")
+    req = sock(ctx, zmtp.REQ)
+    req.connect(front_ep)
+    rep = sock(ctx, zmtp.REP)
+    rep.connect(back_ep)
+    proxy = threading.Thread(target=zmtp.proxy, args=(front, back), daemon=True)
+    proxy.start()
+    for i in range(5):
+        req.send(b"q%d" % i)
+        assert rep.recv() == b"q%d" % i
+        rep.send(b"a%d" % i)
+        assert req.recv() == b"a%d" % i
+
+
+def test_router_identities(ctx: zmtp.Context, endpoint: str) -> None:
+    router, where = bound(ctx, zmtp.ROUTER, endpoint, router_mandatory=1)
+    named = sock(ctx, zmtp.DEALER, routing_id=b"alice")
+    anonymous = sock(ctx, zmtp.DEALER)
+    named.connect(where)
+    anonymous.connect(where)
+    named.send(b"hi")
+    anonymous.send(b"hey")
+    got = dict(router.recv_multipart() for _ in range(2))  # type: ignore[misc]
+    assert got[b"alice"] == b"hi"
+    (generated,) = set(got) - {b"alice"}
+    assert generated[:1] == b"\x00"  # PAT-ROUTER-005
+    router.send_multipart([generated, b"to you"])
+    assert anonymous.recv() == b"to you"
+    with pytest.raises(ZMQError) as info:
+        router.send_multipart([b"nobody", b"x"])
+    assert info.value.errno == zmtp.EHOSTUNREACH  # PAT-ROUTER-012
+
+
+def test_pub_sub_filters_and_unsubscribes(ctx: zmtp.Context, endpoint: str) -> None:
+    pub, where = bound(ctx, zmtp.PUB, endpoint)
+    sub = sock(ctx, zmtp.SUB)
+    sub.connect(where)
+    sub.subscribe(b"A")
+    publish_until(pub, sub, b"A-probe")
+    pub.send(b"B-1")
+    pub.send(b"A-1")
+    assert sub.recv() == b"A-1"
+    sub.unsubscribe(b"A")
+    sub.subscribe(b"B")
+    publish_until(pub, sub, b"B-probe")
+    pub.send(b"A-2")
+    pub.send(b"B-2")
+    assert sub.recv() == b"B-2"
+
+
+def test_xpub_delivers_subscriptions(ctx: zmtp.Context, endpoint: str) -> None:
+    xpub, where = bound(ctx, zmtp.XPUB, endpoint)
+    subs = [sock(ctx, zmtp.SUB) for _ in range(2)]
+    for s in subs:
+        s.connect(where)
+        s.subscribe(b"topic")
+    assert xpub.recv() == b"\x01topic"
+    for s in subs:  # both subscriptions have reached the XPUB once each receives
+        publish_until(xpub, s, b"topic-probe")
+    with pytest.raises(Again):  # the repeat is not delivered (PAT-XPUB-006)
+        xpub.recv(zmtp.NOBLOCK)
+    for s in subs:
+        s.close()
+    assert xpub.recv() == b"\x00topic"  # when the last holder goes (PAT-XPUB-007/008)
+
+
+def test_pair_refuses_a_second_peer(ctx: zmtp.Context) -> None:
+    pair, where = bound(ctx, zmtp.PAIR, "tcp://127.0.0.1:0")
+    first = sock(ctx, zmtp.PAIR)
+    first.connect(where)
+    first.send(b"one")
+    assert pair.recv() == b"one"
+    second = sock(ctx, zmtp.PAIR)
+    refused = watch(second, zmtp.EVENT_HANDSHAKE_FAILED_AUTH)
+    second.connect(where)
+    assert refused.wait(5)
+    pair.send(b"back")
+    assert first.recv() == b"back"
+
+
+def test_push_without_peers_would_block(ctx: zmtp.Context) -> None:
+    push = sock(ctx, zmtp.PUSH)
+    with pytest.raises(Again):
+        push.send(b"x", zmtp.NOBLOCK)
+    push.sndtimeo = 50
+    with pytest.raises(Again):
+        push.send(b"x")
+
+
+def test_pub_never_blocks(ctx: zmtp.Context) -> None:
+    pub = sock(ctx, zmtp.PUB)
+    for _ in range(10_000):
+        pub.send(b"dropped", zmtp.NOBLOCK)  # no peers: dropped at once (SOCK-ALL-023)
+
+
+def test_connect_before_bind_queues_messages(ctx: zmtp.Context, tmp_path: Path) -> None:
+    where = f"ipc://{tmp_path}/later"
+    push = sock(ctx, zmtp.PUSH)
+    push.connect(where)
+    push.send(b"early")  # queued for the endpoint (SOCK-ALL-011)
+    pull, _ = bound(ctx, zmtp.PULL, where)
+    assert pull.recv() == b"early"
+
+
+def test_reconnect_after_the_peer_restarts(ctx: zmtp.Context, tmp_path: Path) -> None:
+    where = f"ipc://{tmp_path}/restart"
+    push = sock(ctx, zmtp.PUSH, reconnect_ivl=10)
+    push.connect(where)
+    pull, _ = bound(ctx, zmtp.PULL, where)
+    push.send(b"one")
+    assert pull.recv() == b"one"
+    pull.close()
+    pull, _ = bound(ctx, zmtp.PULL, where)
+    push.send(b"two")
+    assert pull.recv() == b"two"
+
+
+def test_linger_flushes_on_close(ctx: zmtp.Context) -> None:
+    pull, where = bound(ctx, zmtp.PULL, "tcp://127.0.0.1:0")
+    push = sock(ctx, zmtp.PUSH)
+    push.connect(where)
+    push.send(b"first")
+    assert pull.recv() == b"first"
+    for i in range(500):
+        push.send(b"%d" % i)
+    push.close(linger=5000)
+    assert [pull.recv() for _ in range(500)] == [b"%d" % i for i in range(500)]
+
+
+def test_unbind_and_disconnect(ctx: zmtp.Context) -> None:
+    pull, where = bound(ctx, zmtp.PULL, "tcp://127.0.0.1:0")
+    pull.unbind(where)
+    with pytest.raises(ZMQError) as info:
+        pull.unbind(where)
+    assert info.value.errno == zmtp.ENOENT
+    push = sock(ctx, zmtp.PUSH)
+    push.connect("tcp://127.0.0.1:1")
+    push.disconnect("tcp://127.0.0.1:1")
+    with pytest.raises(Again):
+        push.send(b"x", zmtp.NOBLOCK)
+
+
+def test_term_wakes_a_blocked_recv(ctx: zmtp.Context) -> None:
+    context = zmtp.Context()
+    pull = context.socket(zmtp.PULL)
+    errors: list[BaseException] = []
+
+    def receive() -> None:
+        try:
+            pull.recv()
+        except ContextTerminated as exc:
+            errors.append(exc)
+        finally:
+            pull.close()
+
+    thread = threading.Thread(target=receive)
+    thread.start()
+    context.term()
+    thread.join(5)
+    assert len(errors) == 1 and errors[0].errno == zmtp.ETERM
+
+
+def test_poller(ctx: zmtp.Context) -> None:
+    pull, where = bound(ctx, zmtp.PULL, "tcp://127.0.0.1:0")
+    push = sock(ctx, zmtp.PUSH)
+    poller = zmtp.Poller()
+    poller.register(pull, zmtp.POLLIN)
+    poller.register(push, zmtp.POLLOUT)
+    assert poller.poll(0) == []
+    push.connect(where)
+    assert dict(poller.poll(TIMEOUT)) == {push: zmtp.POLLOUT}
+    push.send(b"x")
+    poller.unregister(push)
+    assert poller.poll(TIMEOUT) == [(pull, zmtp.POLLIN)]
+    assert pull.poll(0) == zmtp.POLLIN
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("sndhwm", "many"), ("sndhwm", -5), ("linger", True), ("nonsense", 1), (99999, 1),
+     ("routing_id", b"\x00reserved"), ("last_endpoint", "x")],
+)  # fmt: skip
+def test_bad_options_are_einval(ctx: zmtp.Context, option: object, value: object) -> None:
+    s = ctx.socket(zmtp.DEALER)
+    with pytest.raises(ZMQError) as info:
+        s.setsockopt(option, value)  # type: ignore[arg-type]
+    assert info.value.errno == zmtp.EINVAL
+
+
+@pytest.mark.parametrize("where", ["127.0.0.1:5555", "udp://x:1", "tcp://127.0.0.1", "ipc://"])
+def test_malformed_endpoints_are_einval(ctx: zmtp.Context, where: str) -> None:
+    with pytest.raises(ZMQError) as info:
+        ctx.socket(zmtp.PUSH).connect(where)
+    assert info.value.errno == zmtp.EINVAL
+
+
+def test_wrong_operations_for_the_type(ctx: zmtp.Context) -> None:
+    with pytest.raises(ZMQError) as info:
+        ctx.socket(zmtp.PUSH).recv(zmtp.NOBLOCK)
+    assert info.value.errno == zmtp.ENOTSUP
+    with pytest.raises(ZMQError):
+        ctx.socket(zmtp.SUB).send(b"x")
+    with pytest.raises(TypeError, match="str frames"):
+        ctx.socket(zmtp.PUSH).send("text")  # type: ignore[arg-type]
+    with pytest.raises(ZMQError):
+        ctx.socket(1234)
+
+
+def test_closed_socket_is_enotsock(ctx: zmtp.Context) -> None:
+    s = ctx.socket(zmtp.PUSH)
+    s.close()
+    assert s.closed
+    with pytest.raises(ZMQError) as info:
+        s.send(b"x")
+    assert info.value.errno == zmtp.ENOTSOCK
+
+
+def test_options_as_attributes(ctx: zmtp.Context) -> None:
+    s = ctx.socket(zmtp.DEALER)
+    s.sndhwm = 10
+    s.routing_id = b"me"
+    assert (s.sndhwm, s.getsockopt(zmtp.SNDHWM), s.identity) == (10, 10, b"me")
+    assert s.type == zmtp.DEALER
+    with pytest.raises(AttributeError):
+        s.not_an_option  # noqa: B018
+
+
+def test_context_manager_and_bind_to_random_port(tmp_path: Path) -> None:
+    with zmtp.Context() as context, context.socket(zmtp.PULL) as pull:
+        port = pull.bind_to_random_port("tcp://127.0.0.1")
+        assert pull.last_endpoint == f"tcp://127.0.0.1:{port}"
+    assert pull.closed
+
+
+# -- helpers ------------------------------------------------------------------------
+
+
+def watch(s: zmtp.Socket, event: int, count: int = 1) -> threading.Event:
+    """An event set once ``s`` has reported monitor ``event`` ``count`` times."""
+    seen = threading.Event()
+    hits = [0]
+
+    def monitor(kind: int, value: int, endpoint: str, reason: str) -> None:
+        if kind == event:
+            hits[0] += 1
+            if hits[0] >= count:
+                seen.set()
+
+    s._engine.monitors.append(monitor)
+    return seen
+
+
+def publish_until(pub: zmtp.Socket, sub: zmtp.Socket, probe: bytes) -> None:
+    """Publish ``probe`` until ``sub`` receives it: subscriptions travel asynchronously."""
+    for _ in range(500):
+        pub.send(probe)
+        if sub.poll(10):
+            assert sub.recv() == probe
+            while sub.poll(20):
+                sub.recv()
+            return
+    raise AssertionError("subscription never took effect")

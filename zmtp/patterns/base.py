@@ -1,0 +1,173 @@
+"""The base of every socket pattern, and the two routing helpers most patterns share.
+
+A pattern is a small routing strategy: it is told when peers (pipes) come and go, asked
+to route an outgoing message to pipes, and to pick the next incoming message. It does no
+I/O and holds no lock: the socket calls it with its lock held. ``send`` returns
+``False`` when the message cannot be queued now (the caller blocks or raises EAGAIN) and
+raises :class:`~zmtp.errors.ZMQError` for what the pattern forbids (EFSM, ENOTSUP,
+EHOSTUNREACH).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import ClassVar
+
+from zmtp import constants as C
+from zmtp.errors import ZMQError
+from zmtp.options import Options
+from zmtp.pipe import Pipe
+
+
+class FairQueue:
+    """Round-robin over the pipes that have a message waiting (SOCK-ALL fair-queuing).
+
+    A pipe is in :attr:`ready` exactly when its inbound queue is not empty; taking one
+    message from a pipe moves that pipe to the back, so a busy peer cannot starve others.
+    """
+
+    __slots__ = ("ready",)
+
+    def __init__(self) -> None:
+        self.ready: deque[Pipe] = deque()
+
+    def arrived(self, pipe: Pipe, message: list[bytes]) -> None:
+        pipe.deliver(message)
+        if len(pipe.inbound) == 1:
+            self.ready.append(pipe)
+
+    def pop(self) -> tuple[Pipe, list[bytes]] | None:
+        ready = self.ready
+        while ready:
+            pipe = ready.popleft()
+            if pipe.inbound:
+                message = pipe.read()
+                if pipe.inbound:
+                    ready.append(pipe)
+                return pipe, message
+        return None
+
+    def __bool__(self) -> bool:
+        return any(p.inbound for p in self.ready)
+
+
+class LoadBalancer:
+    """Round-robin over the pipes that can take a message (SOCK-ALL round-robin)."""
+
+    __slots__ = ("next", "pipes")
+
+    def __init__(self) -> None:
+        self.pipes: list[Pipe] = []
+        self.next = 0
+
+    def add(self, pipe: Pipe) -> None:
+        self.pipes.append(pipe)
+
+    def remove(self, pipe: Pipe) -> None:
+        if pipe in self.pipes:
+            index = self.pipes.index(pipe)
+            self.pipes.remove(pipe)
+            if index < self.next:
+                self.next -= 1
+            if self.next >= len(self.pipes):
+                self.next = 0
+
+    def pick(self) -> Pipe | None:
+        """The next pipe that can take a message, advancing the turn; ``None`` if none."""
+        pipes = self.pipes
+        n = len(pipes)
+        for i in range(n):
+            pipe = pipes[(self.next + i) % n]
+            if pipe.writable():
+                self.next = (self.next + i + 1) % n
+                return pipe
+        return None
+
+    def send(self, frames: list[bytes]) -> bool:
+        pipe = self.pick()
+        if pipe is None:
+            return False
+        pipe.write(frames)
+        return True
+
+    def writable(self) -> bool:
+        return any(p.writable() for p in self.pipes)
+
+
+class Pattern:
+    """The routing strategy of one socket type."""
+
+    socket_type: ClassVar[str]
+    #: Whether the application may send, and receive, on this socket type.
+    sends: ClassVar[bool] = True
+    receives: ClassVar[bool] = True
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.pipes: list[Pipe] = []
+
+    # -- peers ----------------------------------------------------------------------
+
+    def attach(self, pipe: Pipe) -> bool:
+        """A peer's pipe exists (a connect, or an accepted handshake); ``False`` refuses it."""
+        self.pipes.append(pipe)
+        return True
+
+    def ready(self, pipe: Pipe, identity: bytes) -> bool:
+        """``pipe``'s handshake completed, announcing ``identity``; ``False`` refuses it.
+
+        Called on every (re)connection of the pipe, after :meth:`attach`.
+        """
+        return True
+
+    def detach(self, pipe: Pipe) -> None:
+        """A peer went away; messages it already delivered may still be read."""
+        if pipe in self.pipes:
+            self.pipes.remove(pipe)
+
+    # -- the application's side -----------------------------------------------------
+
+    def send(self, frames: list[bytes]) -> bool:
+        raise ZMQError(C.ENOTSUP, f"a {self.socket_type} socket cannot send")
+
+    def recv(self) -> list[bytes] | None:
+        raise ZMQError(C.ENOTSUP, f"a {self.socket_type} socket cannot receive")
+
+    def readable(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return False
+
+    def subscribe(self, topic: bytes, subscribe: bool) -> None:
+        """The application set SUBSCRIBE or UNSUBSCRIBE."""
+        raise ZMQError(C.EINVAL, f"a {self.socket_type} socket has no subscriptions")
+
+    # -- the wire's side ------------------------------------------------------------
+
+    def incoming(self, pipe: Pipe, message: list[bytes]) -> None:
+        """A message arrived from ``pipe``."""
+
+    def subscription(self, pipe: Pipe, topic: bytes, subscribe: bool) -> None:
+        """A SUBSCRIBE/CANCEL command arrived; only publishers care (ZMTP-SUB-009)."""
+
+    def group(self, pipe: Pipe, group: bytes, join: bool) -> None:
+        """A JOIN/LEAVE command arrived; only RADIO cares."""
+
+
+class Queued(Pattern):
+    """A pattern whose incoming messages are fair-queued (most of them)."""
+
+    def __init__(self, options: Options) -> None:
+        super().__init__(options)
+        self.queue = FairQueue()
+
+    def incoming(self, pipe: Pipe, message: list[bytes]) -> None:
+        self.queue.arrived(pipe, message)
+
+    def recv(self) -> list[bytes] | None:
+        got = self.queue.pop()
+        return None if got is None else got[1]
+
+    def readable(self) -> bool:
+        return bool(self.queue)

@@ -1,0 +1,120 @@
+"""A pipe: one peer of a socket, with its queues in both directions.
+
+Patterns route messages into and out of pipes; links (a TCP or IPC connection, or the
+other end of an inproc pair) move them between a pipe and the wire. Queues hold whole
+messages (lists of frames), so a message is queued and delivered atomically (SOCK-ALL-*).
+
+The high-water marks are counted in messages, as libzmq counts them: a pipe whose
+outbound queue holds ``sndhwm`` messages takes no more (the pattern then drops or
+blocks), and a pipe whose inbound queue holds ``rcvhwm`` messages stops reading from its
+link until the application has taken some.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class Link(Protocol):
+    """What a pipe needs from the thing that carries it."""
+
+    def kick(self) -> None:
+        """Outbound messages are waiting: move them to the wire soon (thread-safe)."""
+
+    def pause_reading(self) -> None:
+        """The inbound queue is full: stop taking messages from the wire."""
+
+    def resume_reading(self) -> None:
+        """There is room again in the inbound queue (thread-safe)."""
+
+    def close(self) -> None:
+        """Close the connection (thread-safe)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A subscription (or cancellation) travelling down a pipe instead of a message."""
+
+    topic: bytes
+    subscribe: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMembership:
+    """A JOIN (or LEAVE) travelling down a pipe instead of a message."""
+
+    group: bytes
+    join: bool
+
+
+Outbound = list[bytes] | Subscription | GroupMembership
+
+
+class Pipe:
+    """One peer of a socket."""
+
+    __slots__ = (
+        "inbound",
+        "link",
+        "metadata",
+        "outbound",
+        "paused",
+        "peer_type",
+        "rcvhwm",
+        "routing_id",
+        "sndhwm",
+        "state",
+    )
+
+    def __init__(
+        self,
+        link: Link,
+        *,
+        sndhwm: int,
+        rcvhwm: int,
+        peer_type: str,
+        routing_id: bytes = b"",
+        metadata: object = None,
+    ) -> None:
+        self.link = link
+        self.sndhwm = sndhwm
+        self.rcvhwm = rcvhwm
+        self.peer_type = peer_type
+        #: The routing id a ROUTER (or SERVER, PEER) knows this peer by.
+        self.routing_id = routing_id
+        self.metadata = metadata
+        self.outbound: deque[Outbound] = deque()
+        self.inbound: deque[list[bytes]] = deque()
+        self.paused = False
+        #: Pattern-private state (REQ's expected reply, XPUB's subscriptions, ...).
+        self.state: object = None
+
+    def writable(self) -> bool:
+        """Whether the outbound queue is below the high-water mark (0: no limit)."""
+        return not self.sndhwm or len(self.outbound) < self.sndhwm
+
+    def write(self, item: Outbound) -> None:
+        """Queue ``item`` for the wire; the caller has checked :meth:`writable` if it cares."""
+        self.outbound.append(item)
+        if len(self.outbound) == 1:
+            self.link.kick()
+
+    def deliver(self, message: list[bytes]) -> None:
+        """Queue a received message for the application."""
+        self.inbound.append(message)
+        if self.rcvhwm and len(self.inbound) >= self.rcvhwm and not self.paused:
+            self.paused = True
+            self.link.pause_reading()
+
+    def read(self) -> list[bytes]:
+        """Take the oldest received message (the caller checked there is one)."""
+        message = self.inbound.popleft()
+        if self.paused and len(self.inbound) < max(1, self.rcvhwm // 2):
+            self.paused = False
+            self.link.resume_reading()
+        return message
+
+    def __repr__(self) -> str:
+        return f"<Pipe {self.peer_type} id={self.routing_id!r} out={len(self.outbound)}>"

@@ -1,0 +1,282 @@
+"""The blocking socket API, shaped like pyzmq's ``zmq.Socket``.
+
+Sends and receives run in the caller's thread against the socket engine (see
+:mod:`zmtp.socket_engine`); binds, connects and closes run on the context's I/O thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from zmtp import constants as C
+from zmtp.errors import Again, ContextTerminated, ZMQError
+from zmtp.options import OPTIONS, spec_of
+from zmtp.socket_engine import SocketEngine
+
+_FRAME_TYPES = (bytes, bytearray, memoryview)
+
+
+class Frame:
+    """A received frame with its properties, as pyzmq's ``zmq.Frame`` (``copy=False``)."""
+
+    __slots__ = ("bytes", "group", "more", "routing_id")
+
+    def __init__(self, data: bytes, *, more: bool = False, routing_id: int | None = None,
+                 group: str | None = None) -> None:  # fmt: skip
+        self.bytes = data
+        self.more = more
+        self.routing_id = routing_id
+        self.group = group
+
+    @property
+    def buffer(self) -> memoryview:
+        return memoryview(self.bytes)
+
+    def __len__(self) -> int:
+        return len(self.bytes)
+
+    def __bytes__(self) -> bytes:
+        return self.bytes
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Frame):
+            return self.bytes == other.bytes
+        return isinstance(other, bytes) and self.bytes == other
+
+    def __hash__(self) -> int:
+        return hash(self.bytes)
+
+    def __repr__(self) -> str:
+        return f"<zmtp.Frame {self.bytes[:32]!r}{'...' if len(self.bytes) > 32 else ''}>"
+
+
+def _frame_bytes(data: object) -> bytes:
+    if isinstance(data, bytes):
+        return data
+    if isinstance(data, Frame):
+        return data.bytes
+    if isinstance(data, _FRAME_TYPES):
+        return bytes(data)
+    if isinstance(data, str):
+        raise TypeError("str frames are not allowed: encode them, or use send_string")
+    raise TypeError(f"a frame must be bytes, not {type(data).__name__}")
+
+
+class Socket:
+    """A ZeroMQ socket. Create it with :meth:`zmtp.Context.socket`."""
+
+    def __init__(self, context: Any, socket_type: int) -> None:
+        from zmtp.context import check_type
+
+        object.__setattr__(self, "_ready", False)
+        self.context = context
+        self._engine = SocketEngine(context, check_type(socket_type), context.loop)
+        self._sending: list[bytes] = []
+        self._receiving: list[bytes] = []
+        self._closed_event = threading.Event()
+        self._ready = True
+
+    # -- options -------------------------------------------------------------------
+
+    def setsockopt(self, option: int | str, value: Any) -> None:
+        """Set a socket option (pyzmq's constants or names); EINVAL if unknown or wrong."""
+        self._check_open()
+        engine = self._engine
+        spec, value = engine.options.validate(option, value)
+        if spec.name in ("subscribe", "unsubscribe"):
+            with engine.lock:
+                engine.pattern.subscribe(value, spec.name == "subscribe")
+            return
+        engine.options.set(option, value)
+
+    def getsockopt(self, option: int | str) -> Any:
+        """Read a socket option."""
+        self._check_open()
+        name = spec_of(option).name
+        if name == "rcvmore":
+            return int(bool(self._receiving))
+        if name == "events":
+            return self._events()
+        return self._engine.options.read(option)
+
+    set = setsockopt
+    get = getsockopt
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in OPTIONS:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return self.getsockopt(name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self.__dict__.get("_ready") and name in OPTIONS:
+            self.setsockopt(name, value)
+        else:
+            object.__setattr__(self, name, value)
+
+    def subscribe(self, topic: bytes | str) -> None:
+        self.setsockopt(C.SUBSCRIBE, topic)
+
+    def unsubscribe(self, topic: bytes | str) -> None:
+        self.setsockopt(C.UNSUBSCRIBE, topic)
+
+    @property
+    def socket_type(self) -> int:
+        return int(self._engine.options.get("type"))
+
+    # -- endpoints -----------------------------------------------------------------
+
+    def bind(self, endpoint: str) -> None:
+        """Listen on ``endpoint``; tcp port 0 or ``*`` picks one (see ``last_endpoint``)."""
+        self._check_open()
+        self.context.call(self._engine.bind, endpoint)
+
+    def bind_to_random_port(self, addr: str, min_port: int = 49152, max_port: int = 65536,
+                            max_tries: int = 100) -> int:  # fmt: skip
+        """Bind ``addr`` (``tcp://host``) to a free port and return it (pyzmq's helper)."""
+        self.bind(f"{addr}:0")
+        return int(self.getsockopt(C.LAST_ENDPOINT).rsplit(":", 1)[1])
+
+    def connect(self, endpoint: str) -> None:
+        """Connect to ``endpoint`` in the background; reconnects until disconnected."""
+        self._check_open()
+        self.context.call(self._engine.connect, endpoint)
+
+    def unbind(self, endpoint: str) -> None:
+        self._check_open()
+        self.context.call(self._engine.unbind, endpoint)
+
+    def disconnect(self, endpoint: str) -> None:
+        self._check_open()
+        self.context.call(self._engine.disconnect, endpoint)
+
+    # -- sending -------------------------------------------------------------------
+
+    def send(self, data: Any, flags: int = 0, copy: bool = True, track: bool = False) -> None:
+        """Send one frame; with ``SNDMORE`` more frames of the same message follow.
+
+        Raises :class:`~zmtp.errors.Again` with ``NOBLOCK`` (or after ``sndtimeo``) when
+        the message cannot be queued, and :class:`~zmtp.errors.ZMQError` with ``EFSM``
+        when the socket's pattern does not allow a send now.
+        """
+        frame = _frame_bytes(data)
+        if flags & C.SNDMORE:
+            if not self._sending:
+                self._check_open()
+            self._sending.append(frame)
+            return
+        frames, self._sending = [*self._sending, frame], []
+        self._wait(lambda: self._engine.try_send(frames) or None, "sndtimeo", flags)
+
+    def send_multipart(self, msg_parts: Sequence[Any], flags: int = 0, copy: bool = True,
+                       track: bool = False) -> None:  # fmt: skip
+        """Send a whole message at once."""
+        if isinstance(msg_parts, bytes | str) or not msg_parts:
+            raise TypeError("send_multipart takes a non-empty sequence of frames")
+        frames = [_frame_bytes(part) for part in msg_parts]
+        self._wait(lambda: self._engine.try_send(frames) or None, "sndtimeo", flags & ~C.SNDMORE)
+
+    def send_string(self, text: str, flags: int = 0, encoding: str = "utf-8") -> None:
+        self.send(text.encode(encoding), flags)
+
+    # -- receiving -----------------------------------------------------------------
+
+    def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
+        """Receive one frame (``bytes``, or a :class:`Frame` with ``copy=False``)."""
+        if not self._receiving:
+            self._receiving = self._wait(self._engine.try_recv, "rcvtimeo", flags)
+        data = self._receiving.pop(0)
+        return data if copy else Frame(data, more=bool(self._receiving))
+
+    def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False) -> list[Any]:
+        """Receive all frames of the next message."""
+        frames = self._receiving or self._wait(self._engine.try_recv, "rcvtimeo", flags)
+        self._receiving = []
+        if copy:
+            return frames
+        return [Frame(f, more=i < len(frames) - 1) for i, f in enumerate(frames)]
+
+    def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:
+        return bytes(self.recv(flags)).decode(encoding)
+
+    # -- waiting -------------------------------------------------------------------
+
+    def _wait(self, attempt: Callable[[], Any], timeout_option: str, flags: int) -> Any:
+        engine = self._engine
+        timeout_ms = engine.options.get(timeout_option)
+        deadline = None if timeout_ms < 0 else time.monotonic() + timeout_ms / 1000
+        with engine.cond:
+            while True:
+                self._check_open()
+                result = attempt()
+                if result is not None:
+                    return result
+                if flags & C.NOBLOCK:
+                    raise Again()
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise Again()
+                engine.cond.wait(remaining)
+
+    def _wake(self) -> None:
+        with self._engine.lock:
+            self._engine.notify()
+
+    def _check_open(self) -> None:
+        if self._engine.closed:
+            raise ZMQError(C.ENOTSOCK, "socket is closed")
+        if self.context.terminated:
+            raise ContextTerminated()
+
+    def _events(self) -> int:
+        engine = self._engine
+        with engine.lock:
+            readable = bool(self._receiving) or (
+                engine.pattern.receives and engine.pattern.readable()
+            )
+            writable = engine.pattern.sends and engine.pattern.writable()
+        return (C.POLLIN if readable else 0) | (C.POLLOUT if writable else 0)
+
+    def poll(self, timeout: int | None = None, flags: int = C.POLLIN) -> int:
+        """Wait up to ``timeout`` ms for ``flags`` events; return those that occurred."""
+        from zmtp.poller import Poller
+
+        poller = Poller()
+        poller.register(self, flags)
+        found = dict(poller.poll(timeout))
+        return int(found.get(self, 0))
+
+    # -- closing -------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._engine.closed
+
+    def close(self, linger: int | None = None) -> None:
+        """Close; queued messages are sent for up to ``linger`` ms (the option if None)."""
+        if self._closed_event.is_set():
+            return
+        value = self._engine.options.get("linger") if linger is None else linger
+        seconds = None if value < 0 else value / 1000
+        engine = self._engine
+        with engine.lock:
+            engine.closed = True
+            engine.notify()
+        try:
+            if self.context._loop is not None:
+                self.context.wait(engine.close(seconds))
+        finally:
+            self.context._forget(self)
+            self._closed_event.set()
+
+    def __enter__(self) -> Socket:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<zmtp.Socket {self._engine.socket_type} {state}>"
