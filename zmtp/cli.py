@@ -109,6 +109,13 @@ def _cmd_greet(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    """zmtp against pyzmq, side by side in the same run."""
+    from zmtp.bench import main as bench
+
+    return bench(quick=args.quick, json_path=args.json)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="zmtp",
@@ -141,6 +148,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     greet_cmd.add_argument("--timeout", type=float, default=5.0, help="seconds (default 5)")
     greet_cmd.set_defaults(func=_cmd_greet)
+
+    bench = sub.add_parser("bench", help="benchmark zmtp against pyzmq (libzmq) in one run")
+    bench.add_argument("--quick", action="store_true", help="fewer messages (about 5x faster)")
+    bench.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
+    bench.set_defaults(func=_cmd_bench)
     return parser
 
 

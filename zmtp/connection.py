@@ -136,6 +136,8 @@ class Connection:
             encode_greeting(self._mechanism.name, as_server=self._mechanism.greeting_as_server)
         ]
         self.state = State.GREETING
+        #: Whether the events of the last :meth:`receive_data` were all messages.
+        self.data_only = False
         #: The peer's greeting and, once the handshake is complete, its metadata.
         self.peer_greeting: Greeting | None = None
         self.peer_metadata: Metadata | None = None
@@ -170,6 +172,7 @@ class Connection:
         After a :class:`~zmtp.events.ConnectionClosed` event, flush
         :meth:`data_to_send` and close the transport.
         """
+        self.data_only = False
         if self.closed:
             return []
         if not data:
@@ -180,6 +183,9 @@ class Connection:
         except RemoteProtocolError as exc:
             tokens, failure = exc.decoded, exc
         self._alive(now)
+        self.data_only = failure is None and self.state is State.READY and not self._decoder.control
+        if self.data_only:
+            return tokens  # type: ignore[return-value]  # messages only: the data path
         events: list[Event] = []
         if self.state is State.READY:
             for token in tokens:

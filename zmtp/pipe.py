@@ -56,6 +56,7 @@ class Pipe:
     """One peer of a socket."""
 
     __slots__ = (
+        "control",
         "inbound",
         "link",
         "metadata",
@@ -88,6 +89,8 @@ class Pipe:
         self.outbound: deque[Outbound] = deque()
         self.inbound: deque[list[bytes]] = deque()
         self.paused = False
+        #: Items in :attr:`outbound` that are not messages (subscriptions, groups).
+        self.control = 0
         #: Pattern-private state (REQ's expected reply, XPUB's subscriptions, ...).
         self.state: object = None
 
@@ -98,6 +101,8 @@ class Pipe:
     def write(self, item: Outbound) -> None:
         """Queue ``item`` for the wire; the caller has checked :meth:`writable` if it cares."""
         self.outbound.append(item)
+        if item.__class__ is not list:
+            self.control += 1
         if len(self.outbound) == 1:
             self.link.kick()
 

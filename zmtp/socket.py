@@ -161,6 +161,12 @@ class Socket:
         the message cannot be queued, and :class:`~zmtp.errors.ZMQError` with ``EFSM``
         when the socket's pattern does not allow a send now.
         """
+        if data.__class__ is bytes and not flags and not self._sending:
+            # The common case, without the general path's allocations and calls.
+            engine = self._engine
+            with engine.lock:
+                if not engine.closed and engine.pattern.send([data]):
+                    return
         frame = _frame_bytes(data)
         if flags & C.SNDMORE:
             if not self._sending:
@@ -186,7 +192,14 @@ class Socket:
     def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
         """Receive one frame (``bytes``, or a :class:`Frame` with ``copy=False``)."""
         if not self._receiving:
-            self._receiving = self._wait(self._engine.try_recv, "rcvtimeo", flags)
+            engine = self._engine
+            with engine.lock:
+                message = None if engine.closed else engine.pattern.recv()
+            if message is None:
+                message = self._wait(engine.try_recv, "rcvtimeo", flags)
+            if copy and len(message) == 1:
+                return message[0]
+            self._receiving = message
         data = self._receiving.pop(0)
         return data if copy else Frame(data, more=bool(self._receiving))
 

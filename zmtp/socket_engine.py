@@ -109,9 +109,7 @@ class SocketEngine:
 
     def incoming(self, pipe: Pipe, messages: list[list[bytes]]) -> None:
         with self.lock:
-            incoming = self.pattern.incoming
-            for message in messages:
-                incoming(pipe, message)
+            self.pattern.incoming_many(pipe, messages)
             self.notify()
 
     def subscription(self, pipe: Pipe, topic: bytes, subscribe: bool) -> None:

@@ -49,6 +49,7 @@ class Decoder:
         "_pending_flags",
         "_pending_need",
         "_state",
+        "control",
     )
 
     def __init__(self, limits: Limits | None = None, *, expect_greeting: bool = True) -> None:
@@ -63,6 +64,9 @@ class Decoder:
         self._pending_need = 0
         self._pending_flags = 0
         self._error: RemoteProtocolError | None = None
+        #: How many tokens of the last :meth:`feed` were not messages (greeting,
+        #: commands); 0 lets a caller take the returned list as messages only.
+        self.control = 0
 
     @property
     def buffered(self) -> int:
@@ -88,6 +92,7 @@ class Decoder:
                 raise TypeError(f"feed() takes bytes, not {type(data).__name__}")
             data = bytes(data)
         out: list[Token] = []
+        self.control = 0
         try:
             self._run(data, out)
         except RemoteProtocolError as err:
@@ -149,6 +154,7 @@ class Decoder:
             )
         mechanism = buf[12:32].rstrip(b"\x00").decode("ascii")
         out.append(Greeting(major, minor, mechanism, buf[32] == 1))
+        self.control += 1
         self._state = _TRAFFIC
         return 64
 
@@ -240,6 +246,7 @@ class Decoder:
         """Hand on a complete frame that is not a lone one-frame message."""
         if flags & 0x04:
             out.append(_command(body))
+            self.control += 1
             return
         self._frames.append(body)
         self._message_size += len(body)

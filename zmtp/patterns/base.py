@@ -84,9 +84,16 @@ class LoadBalancer:
         return None
 
     def send(self, frames: list[bytes]) -> bool:
-        pipe = self.pick()
-        if pipe is None:
-            return False
+        pipes = self.pipes
+        if len(pipes) == 1:  # one peer: no round-robin needed
+            pipe = pipes[0]
+            if pipe.sndhwm and len(pipe.outbound) >= pipe.sndhwm:
+                return False
+        else:
+            found = self.pick()
+            if found is None:
+                return False
+            pipe = found
         pipe.write(frames)
         return True
 
@@ -148,6 +155,11 @@ class Pattern:
     def incoming(self, pipe: Pipe, message: list[bytes]) -> None:
         """A message arrived from ``pipe``."""
 
+    def incoming_many(self, pipe: Pipe, messages: list[list[bytes]]) -> None:
+        """Several messages arrived from ``pipe``, in order."""
+        for message in messages:
+            self.incoming(pipe, message)
+
     def subscription(self, pipe: Pipe, topic: bytes, subscribe: bool) -> None:
         """A SUBSCRIBE/CANCEL command arrived; only publishers care (ZMTP-SUB-009)."""
 
@@ -165,7 +177,25 @@ class Queued(Pattern):
     def incoming(self, pipe: Pipe, message: list[bytes]) -> None:
         self.queue.arrived(pipe, message)
 
+    def incoming_many(self, pipe: Pipe, messages: list[list[bytes]]) -> None:
+        # The data path: one extend for a whole batch. Subclasses that filter or route
+        # what arrives (REQ, ROUTER, SUB) put back the per-message Pattern.incoming_many.
+        inbound = pipe.inbound
+        if not inbound:
+            self.queue.ready.append(pipe)
+        inbound.extend(messages)
+        if pipe.rcvhwm and len(inbound) >= pipe.rcvhwm and not pipe.paused:
+            pipe.paused = True
+            pipe.link.pause_reading()
+
     def recv(self) -> list[bytes] | None:
+        ready = self.queue.ready
+        if len(ready) == 1 and ready[0].inbound:  # one peer with messages: no turn to take
+            pipe = ready[0]
+            message = pipe.read()
+            if not pipe.inbound:
+                ready.clear()
+            return message
         got = self.queue.pop()
         return None if got is None else got[1]
 

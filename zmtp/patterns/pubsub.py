@@ -132,6 +132,7 @@ class Sub(Queued):
 
     socket_type = "SUB"
     sends = False
+    incoming_many = Pattern.incoming_many
 
     def __init__(self, options: Options) -> None:
         super().__init__(options)

@@ -7,7 +7,7 @@ import itertools
 from zmtp import constants as C
 from zmtp.errors import ZMQError
 from zmtp.options import Options
-from zmtp.patterns.base import LoadBalancer, Queued
+from zmtp.patterns.base import LoadBalancer, Pattern, Queued
 from zmtp.pipe import Pipe
 
 
@@ -40,6 +40,7 @@ class Req(Dealer):
     """Strict request/reply lockstep with the empty delimiter (PAT-REQ-001..014)."""
 
     socket_type = "REQ"
+    incoming_many = Pattern.incoming_many
 
     def __init__(self, options: Options) -> None:
         super().__init__(options)
@@ -151,6 +152,7 @@ class Router(Queued):
     """Address peers by identity (PAT-ROUTER-*)."""
 
     socket_type = "ROUTER"
+    incoming_many = Pattern.incoming_many
 
     def __init__(self, options: Options) -> None:
         super().__init__(options)

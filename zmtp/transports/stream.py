@@ -86,7 +86,9 @@ class StreamLink(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         assert self.conn is not None
         events = self.conn.receive_data(data, self.engine.loop.time())
-        if events:
+        if self.conn.data_only:  # the data path: messages only
+            self.engine.incoming(self.pipe, [event[0] for event in events])  # type: ignore[index]
+        elif events:
             self._handle(events)
         self._write_out()
 
@@ -165,8 +167,17 @@ class StreamLink(asyncio.Protocol):
             return
         with self.engine.lock:
             out = pipe.outbound
-            items = [out.popleft() for _ in range(min(len(out), _BATCH))]
+            if len(out) <= _BATCH:
+                items = list(out)
+                out.clear()
+            else:
+                items = [out.popleft() for _ in range(_BATCH)]
             more = bool(out)
+            control, pipe.control = pipe.control, 0
+        if not control:  # the data path: messages only
+            conn.send_messages(items)  # type: ignore[arg-type]
+            self._after_flush(more)
+            return
         messages: list[list[bytes]] = []
         for item in items:
             if item.__class__ is list:
@@ -181,11 +192,13 @@ class StreamLink(asyncio.Protocol):
                 conn.send_group(item.group, item.join)
         if messages:
             conn.send_messages(messages)
+        self._after_flush(more)
+
+    def _after_flush(self, more: bool) -> None:
         self._write_out()
         if more:
             self.kick()
-        if items:
-            self.engine.drained()
+        self.engine.drained()
 
     def _write_out(self) -> None:
         conn, transport = self.conn, self.transport
