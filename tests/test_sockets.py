@@ -369,3 +369,53 @@ def publish_until(pub: zmtp.Socket, sub: zmtp.Socket, probe: bytes) -> None:
                 sub.recv()
             return
     raise AssertionError("subscription never took effect")
+
+
+def test_misbehaving_peer_is_dropped_and_others_go_on(ctx: zmtp.Context) -> None:
+    import socket as raw_socket
+
+    from zmtp.codec import encode_greeting
+
+    pull, where = bound(ctx, zmtp.PULL, "tcp://127.0.0.1:0")
+    failed = watch(pull, zmtp.EVENT_HANDSHAKE_FAILED_PROTOCOL)
+    good = sock(ctx, zmtp.PUSH)
+    good.connect(where)
+    good.send(b"before")
+    assert pull.recv() == b"before"
+    host, port = where.removeprefix("tcp://").rsplit(":", 1)
+    with raw_socket.create_connection((host, int(port)), timeout=5) as bad:
+        bad.sendall(encode_greeting() + b"\x08garbage")  # reserved flag bits
+        assert failed.wait(5)
+        bad.settimeout(5)
+        assert bad.recv(4096)  # our greeting came; then the connection is closed
+    good.send(b"after")
+    assert pull.recv() == b"after"
+
+
+def test_monitor_socket_reports_connection_events(ctx: zmtp.Context) -> None:
+    from zmtp.monitor import parse_monitor_message
+
+    pull = sock(ctx, zmtp.PULL)
+    monitor = pull.get_monitor_socket()
+    monitor.rcvtimeo = TIMEOUT
+    pull.bind("tcp://127.0.0.1:0")
+    push = sock(ctx, zmtp.PUSH)
+    push.connect(pull.last_endpoint)
+    events = [parse_monitor_message(monitor.recv_multipart())["event"] for _ in range(3)]
+    assert events == [zmtp.EVENT_LISTENING, zmtp.EVENT_ACCEPTED, zmtp.EVENT_HANDSHAKE_SUCCEEDED]
+    push.close()
+    assert parse_monitor_message(monitor.recv_multipart())["event"] == zmtp.EVENT_DISCONNECTED
+
+
+@pytest.mark.parametrize("where", ["tcp://[::1]:0", "tcp://*:0"])
+def test_ipv6_and_wildcard_binds(ctx: zmtp.Context, where: str) -> None:
+    try:
+        pull, actual = bound(ctx, zmtp.PULL, where)
+    except ZMQError as exc:
+        pytest.skip(f"no such address here: {exc}")
+    port = actual.rsplit(":", 1)[1]
+    host = "[::1]" if "::1" in where else "127.0.0.1"
+    push = sock(ctx, zmtp.PUSH)
+    push.connect(f"tcp://{host}:{port}")
+    push.send(b"reached")
+    assert pull.recv() == b"reached"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Self
 
 from zmtp import constants as C
 from zmtp.errors import Again, ContextTerminated, ZMQError
@@ -65,8 +65,12 @@ def _frame_bytes(data: object) -> bytes:
     raise TypeError(f"a frame must be bytes, not {type(data).__name__}")
 
 
-class Socket:
-    """A ZeroMQ socket. Create it with :meth:`zmtp.Context.socket`."""
+class SocketBase:
+    """What the blocking and the asyncio sockets share: options, endpoints, monitoring.
+
+    ``_control`` runs an engine method where the engine lives: through the context's
+    I/O thread for the blocking API, directly for the asyncio one.
+    """
 
     def __init__(self, context: Any, socket_type: int) -> None:
         from zmtp.context import check_type
@@ -77,7 +81,11 @@ class Socket:
         self._sending: list[bytes] = []
         self._receiving: list[bytes] = []
         self._closed_event = threading.Event()
+        self._monitor_hooks: list[tuple[Callable[..., None], Any]] = []
         self._ready = True
+
+    def _control(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return self.context.call(fn, *args)
 
     # -- options -------------------------------------------------------------------
 
@@ -131,7 +139,7 @@ class Socket:
     def bind(self, endpoint: str) -> None:
         """Listen on ``endpoint``; tcp port 0 or ``*`` picks one (see ``last_endpoint``)."""
         self._check_open()
-        self.context.call(self._engine.bind, endpoint)
+        self._control(self._engine.bind, endpoint)
 
     def bind_to_random_port(self, addr: str, min_port: int = 49152, max_port: int = 65536,
                             max_tries: int = 100) -> int:  # fmt: skip
@@ -142,15 +150,104 @@ class Socket:
     def connect(self, endpoint: str) -> None:
         """Connect to ``endpoint`` in the background; reconnects until disconnected."""
         self._check_open()
-        self.context.call(self._engine.connect, endpoint)
+        self._control(self._engine.connect, endpoint)
 
     def unbind(self, endpoint: str) -> None:
         self._check_open()
-        self.context.call(self._engine.unbind, endpoint)
+        self._control(self._engine.unbind, endpoint)
 
     def disconnect(self, endpoint: str) -> None:
         self._check_open()
-        self.context.call(self._engine.disconnect, endpoint)
+        self._control(self._engine.disconnect, endpoint)
+
+    # -- monitoring ----------------------------------------------------------------
+
+    def add_monitor(self, callback: Callable[[Any], None], events: int = C.EVENT_ALL) -> None:
+        """Call ``callback(MonitorEvent)`` (on the I/O thread) for each event in ``events``."""
+        from zmtp.monitor import watcher
+
+        self._engine.monitors.append(watcher(events, callback))
+
+    def get_monitor_socket(self, events: int = C.EVENT_ALL, addr: str | None = None) -> Any:
+        """A PAIR socket receiving this socket's monitor messages (pyzmq's method)."""
+        from zmtp.monitor import monitor_socket
+
+        return monitor_socket(self, events)
+
+    def disable_monitor(self) -> None:
+        for hook, source in self._monitor_hooks:
+            if hook in self._engine.monitors:
+                self._engine.monitors.remove(hook)
+            if source is not None:
+                source.close(linger=0)
+        self._monitor_hooks.clear()
+
+    def _wake(self) -> None:
+        with self._engine.lock:
+            self._engine.notify()
+
+    def _check_open(self) -> None:
+        if self._engine.closed:
+            raise ZMQError(C.ENOTSOCK, "socket is closed")
+        if self.context.terminated:
+            raise ContextTerminated()
+
+    def _events(self) -> int:
+        with self._engine.lock:
+            return self._events_locked()
+
+    def _events_locked(self) -> int:
+        pattern = self._engine.pattern
+        readable = bool(self._receiving) or (pattern.receives and pattern.readable())
+        writable = pattern.sends and pattern.writable()
+        return (C.POLLIN if readable else 0) | (C.POLLOUT if writable else 0)
+
+    def poll(self, timeout: int | None = None, flags: int = C.POLLIN) -> int:
+        """Wait up to ``timeout`` ms for ``flags`` events; return those that occurred."""
+        from zmtp.poller import Poller
+
+        poller = Poller()
+        poller.register(self, flags)
+        found = dict(poller.poll(timeout))
+        return int(found.get(self, 0))
+
+    # -- closing -------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._engine.closed
+
+    def close(self, linger: int | None = None) -> None:
+        """Close; queued messages are sent for up to ``linger`` ms (the option if None)."""
+        if self._closed_event.is_set():
+            return
+        value = self._engine.options.get("linger") if linger is None else linger
+        seconds = None if value < 0 else value / 1000
+        engine = self._engine
+        with engine.lock:
+            engine.closed = True
+            engine.notify()
+        self.disable_monitor()
+        try:
+            if self.context._loop is not None:
+                self.context.wait(engine.close(seconds))
+        finally:
+            self.context._forget(self)
+            self._closed_event.set()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<zmtp.Socket {self._engine.socket_type} {state}>"
+
+
+class Socket(SocketBase):
+    """A blocking ZeroMQ socket. Create it with :meth:`zmtp.Context.socket`."""
 
     # -- sending -------------------------------------------------------------------
 
@@ -232,64 +329,3 @@ class Socket:
                 if remaining is not None and remaining <= 0:
                     raise Again()
                 engine.cond.wait(remaining)
-
-    def _wake(self) -> None:
-        with self._engine.lock:
-            self._engine.notify()
-
-    def _check_open(self) -> None:
-        if self._engine.closed:
-            raise ZMQError(C.ENOTSOCK, "socket is closed")
-        if self.context.terminated:
-            raise ContextTerminated()
-
-    def _events(self) -> int:
-        engine = self._engine
-        with engine.lock:
-            readable = bool(self._receiving) or (
-                engine.pattern.receives and engine.pattern.readable()
-            )
-            writable = engine.pattern.sends and engine.pattern.writable()
-        return (C.POLLIN if readable else 0) | (C.POLLOUT if writable else 0)
-
-    def poll(self, timeout: int | None = None, flags: int = C.POLLIN) -> int:
-        """Wait up to ``timeout`` ms for ``flags`` events; return those that occurred."""
-        from zmtp.poller import Poller
-
-        poller = Poller()
-        poller.register(self, flags)
-        found = dict(poller.poll(timeout))
-        return int(found.get(self, 0))
-
-    # -- closing -------------------------------------------------------------------
-
-    @property
-    def closed(self) -> bool:
-        return self._engine.closed
-
-    def close(self, linger: int | None = None) -> None:
-        """Close; queued messages are sent for up to ``linger`` ms (the option if None)."""
-        if self._closed_event.is_set():
-            return
-        value = self._engine.options.get("linger") if linger is None else linger
-        seconds = None if value < 0 else value / 1000
-        engine = self._engine
-        with engine.lock:
-            engine.closed = True
-            engine.notify()
-        try:
-            if self.context._loop is not None:
-                self.context.wait(engine.close(seconds))
-        finally:
-            self.context._forget(self)
-            self._closed_event.set()
-
-    def __enter__(self) -> Socket:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        state = "closed" if self.closed else "open"
-        return f"<zmtp.Socket {self._engine.socket_type} {state}>"
