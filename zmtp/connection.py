@@ -46,7 +46,14 @@ from zmtp.codec.commands import (
     encode_subscribe,
     parse_command,
 )
-from zmtp.codec.encoder import encode_greeting, encode_message, encode_messages
+from zmtp.codec.encoder import encode_message, encode_message_10, encode_messages
+from zmtp.codec.legacy import (
+    Greeting10,
+    Greeting20,
+    Zmtp10Decoder,
+    Zmtp20Decoder,
+    socket_type_name,
+)
 from zmtp.errors import LocalProtocolError, RemoteProtocolError
 from zmtp.events import (
     ConnectionClosed,
@@ -58,6 +65,7 @@ from zmtp.events import (
     UnknownCommand,
 )
 from zmtp.mechanisms import Mechanism, NullMechanism
+from zmtp.negotiation import GreetingExchange
 from zmtp.socket_types import ALL, USES_IDENTITY, compatible
 
 
@@ -113,6 +121,7 @@ class Connection:
         limits: Limits | None = None,
         check_socket_type: bool = True,
         admit: Callable[[Metadata], str | None] | None = None,
+        legacy: bool = False,
     ) -> None:
         if socket_type not in ALL:
             raise LocalProtocolError(f"unknown socket type {socket_type!r}")
@@ -131,11 +140,21 @@ class Connection:
             ours.append(("Identity", identity))
         self._mechanism = mechanism(ours + list(properties), as_server=as_server, binder=binder)
         self._limits = limits or Limits()
-        self._decoder = Decoder(self._limits)
-        self._out: list[bytes] = [
-            encode_greeting(self._mechanism.name, as_server=self._mechanism.greeting_as_server)
-        ]
+        # Until the peer's generation is known, the exchange decides what to send; then
+        # the decoder of that generation takes everything received (see negotiation.py).
+        self._exchange: GreetingExchange | None = GreetingExchange(
+            self._mechanism.name,
+            as_server=self._mechanism.greeting_as_server,
+            socket_type=socket_type,
+            identity=identity,
+            legacy=legacy,
+        )
+        self._decoder: Decoder | Zmtp20Decoder | Zmtp10Decoder = Decoder(self._limits)
+        self._encode: Callable[[Sequence[bytes]], bytes] = encode_message
+        self._out: list[bytes] = [self._exchange.start()]
         self.state = State.GREETING
+        #: The peer's protocol generation, once its greeting is in: (3, 1), (3, 0), ...
+        self.peer_version: tuple[int, int] | None = None
         #: Whether the events of the last :meth:`receive_data` were all messages.
         self.data_only = False
         #: The peer's greeting and, once the handshake is complete, its metadata.
@@ -156,11 +175,6 @@ class Connection:
     # -- what the peer speaks -------------------------------------------------------
 
     @property
-    def peer_version(self) -> tuple[int, int] | None:
-        g = self.peer_greeting
-        return None if g is None else (g.major, g.minor)
-
-    @property
     def _v31(self) -> bool:
         return (self.peer_version or (0, 0)) >= (3, 1)
 
@@ -177,13 +191,21 @@ class Connection:
             return []
         if not data:
             return self._close("peer closed the connection")
+        if self._exchange is not None:
+            data, ended = self._negotiate(data)
+            if ended or not data:
+                return ended
         try:
             tokens = self._decoder.feed(data)
             failure = None
         except RemoteProtocolError as exc:
             tokens, failure = exc.decoded, exc
         self._alive(now)
-        self.data_only = failure is None and self.state is State.READY and not self._decoder.control
+        self.data_only = (
+            failure is None
+            and self.state is State.READY
+            and not getattr(self._decoder, "control", 0)
+        )
         if self.data_only:
             return tokens  # type: ignore[return-value]  # messages only: the data path
         events: list[Event] = []
@@ -205,6 +227,31 @@ class Connection:
             events += self._fail(failure)
         return events
 
+    def _negotiate(self, data: bytes) -> tuple[bytes, list[Event]]:
+        """Run the greeting exchange; return what the generation's decoder should read."""
+        assert self._exchange is not None
+        try:
+            out, detected = self._exchange.receive(data)
+        except RemoteProtocolError as error:
+            return b"", self._close(error.message, error=error)
+        self._send(out)
+        if detected is None:
+            return b"", []
+        self._exchange = None
+        if detected.generation < 3:
+            if self._mechanism.name != "NULL":
+                # Older generations have no security: only NULL may talk to them.
+                refusal = RemoteProtocolError(
+                    f"a ZMTP {detected.generation}.0 peer cannot use {self._mechanism.name}",
+                    requirement="ZMTP-DETECT-008",
+                )
+                return b"", self._close(refusal.message, error=refusal)
+            legacy = Zmtp20Decoder if detected.generation == 2 else Zmtp10Decoder
+            self._decoder = legacy(self._limits)
+            if detected.generation == 1:
+                self._encode = encode_message_10
+        return detected.received, []
+
     def _dispatch(self, token: object, now: float, events: list[Event]) -> None:
         handler = _TRANSITIONS.get((self.state, token.__class__))
         if handler is None:
@@ -222,6 +269,7 @@ class Connection:
 
     def _on_greeting(self, greeting: Greeting, now: float, events: list[Event]) -> None:
         self.peer_greeting = greeting
+        self.peer_version = (greeting.major, greeting.minor)
         if greeting.mechanism != self._mechanism.name:
             # Before the handshake: close without ERROR (ZMTP-GREET-010, E-SEC-13).
             raise RemoteProtocolError(
@@ -230,6 +278,31 @@ class Connection:
             )
         self.state = State.HANDSHAKE
         self._send(self._mechanism.start(greeting))
+
+    def _on_legacy_greeting(
+        self, greeting: Greeting20 | Greeting10, now: float, events: list[Event]
+    ) -> None:
+        # 2.0 and 1.0 have no handshake: the greeting is all there is (ZMTP20-GREET-*,
+        # ZMTP10-GREET-*). 1.0 does not even say the socket type, so nothing is checked.
+        properties = [("Identity", greeting.identity)]
+        if isinstance(greeting, Greeting20):
+            self.peer_version = (2, 0)
+            properties.insert(0, ("Socket-Type", socket_type_name(greeting.socket_type).encode()))
+        else:
+            self.peer_version = (1, 0)
+        metadata = Metadata(properties)
+        if isinstance(greeting, Greeting20):
+            try:
+                self._check_peer(metadata)
+            except RemoteProtocolError as exc:
+                # A 2.0 peer of the wrong type is closed silently (ZMTP20-GREET-009).
+                exc.reason = None
+                raise
+        elif self._admit is not None and (refusal := self._admit(metadata)) is not None:
+            raise RemoteProtocolError(f"peer refused: {refusal}", requirement="SOCK-ALL-033")
+        self._mechanism.peer_metadata = metadata
+        self._mechanism.done = True
+        self._ready(now, events)
 
     def _on_handshake_command(self, command: Command, now: float, events: list[Event]) -> None:
         if command.name == "ERROR":
@@ -275,11 +348,11 @@ class Connection:
         self.state = State.READY
         if self._heartbeat.interval > 0 and self._v31:
             self._next_ping = now + self._heartbeat.interval
-        assert self.peer_greeting is not None
+        assert self.peer_version is not None
         socket_type = metadata.get("Socket-Type", b"") or b""
         events.append(
             HandshakeComplete(
-                version=(self.peer_greeting.major, self.peer_greeting.minor),
+                version=self.peer_version,
                 mechanism=self._mechanism.name,
                 socket_type=socket_type.decode("latin-1"),
                 identity=metadata.get("Identity", b"") or b"",
@@ -334,12 +407,15 @@ class Connection:
     def send_message(self, frames: Sequence[bytes]) -> None:
         """Queue one message (ZMTP-NULL-008: only once the handshake is complete)."""
         self._require_ready()
-        self._out.append(encode_message(frames))
+        self._out.append(self._encode(frames))
 
     def send_messages(self, messages: Sequence[Sequence[bytes]]) -> None:
         """Queue many messages at once (one buffer for the transport)."""
         self._require_ready()
-        self._out.append(encode_messages(messages))
+        if self._encode is encode_message:
+            self._out.append(encode_messages(messages))
+        else:
+            self._out.extend(map(self._encode, messages))
 
     def send_subscribe(self, topic: bytes, subscribe: bool = True) -> None:
         """Queue a subscription or cancellation in the form the peer speaks.
@@ -350,6 +426,8 @@ class Connection:
         self._require_ready()
         if self._v31:
             self._out.append(encode_subscribe(topic) if subscribe else encode_cancel(topic))
+        elif self.peer_version == (1, 0):
+            return  # a 1.0 subscriber sends nothing; the publisher sends all (ZMTP10-CONTENT-001)
         else:
             self._out.append(encode_message([(b"\x01" if subscribe else b"\x00") + topic]))
 
@@ -424,6 +502,8 @@ class Connection:
 #: What each kind of token means in each state; anything missing is a protocol error.
 _TRANSITIONS: dict[tuple[State, type], Callable[..., None]] = {
     (State.GREETING, Greeting): Connection._on_greeting,
+    (State.GREETING, Greeting20): Connection._on_legacy_greeting,
+    (State.GREETING, Greeting10): Connection._on_legacy_greeting,
     (State.HANDSHAKE, Command): Connection._on_handshake_command,
     (State.HANDSHAKE, Message): Connection._early_message,
     (State.READY, Command): Connection._on_traffic_command,

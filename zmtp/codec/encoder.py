@@ -100,3 +100,20 @@ def encode_command(name: str, data: bytes = b"") -> bytes:
         raise TypeError(f"command data must be bytes, not {type(data).__name__}")
     body = bytes((len(name),)) + name.encode("ascii") + data
     return _header(0x04, len(body)) + body
+
+
+def encode_message_10(frames: Sequence[bytes]) -> bytes:
+    """A message in ZMTP 1.0 framing: the length counts the flags octet (ZMTP10-FRAME-*)."""
+    if not frames:
+        raise LocalProtocolError("a message has at least one frame")
+    parts: list[bytes] = []
+    last = len(frames) - 1
+    for i, body in enumerate(frames):
+        length = len(body) + 1
+        more = 1 if i < last else 0
+        if length < 0xFF:
+            parts.append(bytes((length, more)))
+        else:
+            parts.append(b"\xff" + length.to_bytes(8, "big") + bytes((more,)))
+        parts.append(bytes(body))
+    return b"".join(parts)

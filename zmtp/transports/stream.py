@@ -49,6 +49,8 @@ def _connection(engine: SocketEngine, binder: bool, admit: Any) -> Connection:
         handshake_timeout=handshake / 1000 if handshake else None,
         limits=limits,
         admit=admit,
+        # Detect ZMTP 2.0 and 1.0 peers and talk to them, as libzmq does (ZMTP-DETECT-*).
+        legacy=True,
     )
 
 
