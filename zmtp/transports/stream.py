@@ -21,7 +21,13 @@ from zmtp.codec.commands import Metadata
 from zmtp.connection import Connection, Heartbeat
 from zmtp.endpoint import Endpoint as Where
 from zmtp.errors import ZMQError
-from zmtp.events import ConnectionClosed, Event, HandshakeComplete, SubscriptionChanged
+from zmtp.events import (
+    ConnectionClosed,
+    Event,
+    GroupChanged,
+    HandshakeComplete,
+    SubscriptionChanged,
+)
 from zmtp.pipe import GroupMembership, Pipe, Subscription
 from zmtp.socket_engine import SocketEngine
 
@@ -127,6 +133,8 @@ class StreamLink(asyncio.Protocol):
                 self.kick()
             elif isinstance(event, SubscriptionChanged):
                 self.engine.subscription(self.pipe, event.topic, event.subscribe)
+            elif isinstance(event, GroupChanged):
+                self.engine.group(self.pipe, event.group, event.join)
             elif isinstance(event, ConnectionClosed):
                 self._closed_by_protocol(event)
         if batch:
