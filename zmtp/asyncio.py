@@ -17,6 +17,7 @@ from zmtp import constants as C
 from zmtp.errors import Again, ContextTerminated, ZMQError
 from zmtp.monitor import MonitorEvent, watcher
 from zmtp.socket import Frame, SocketBase, _frame_bytes
+from zmtp.socket_types import DRAFT
 from zmtp.transports.inproc import InprocRegistry
 
 __all__ = ["Context", "Poller", "Socket"]
@@ -104,9 +105,21 @@ class Socket(SocketBase):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(future, remaining)
 
-    async def send(self, data: Any, flags: int = 0, copy: bool = True, track: bool = False) -> None:
+    async def send(
+        self,
+        data: Any,
+        flags: int = 0,
+        copy: bool = True,
+        track: bool = False,
+        routing_id: int | None = None,
+        group: bytes | str | None = None,
+    ) -> None:
         """Send one frame (``SNDMORE``: more follow); see :meth:`zmtp.Socket.send`."""
         frame = _frame_bytes(data)
+        if self._engine.socket_type in DRAFT:
+            frames = self._draft_frames(frame, flags, routing_id, group)
+            await self._wait(lambda: self._engine.try_send(frames) or None, "sndtimeo", flags)
+            return
         if flags & C.SNDMORE:
             self._check_open()
             self._sending.append(frame)
@@ -125,6 +138,10 @@ class Socket(SocketBase):
         await self.send(text.encode(encoding), flags)
 
     async def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
+        if self._engine.socket_type in DRAFT:
+            message = await self._wait(self._engine.try_recv, "rcvtimeo", flags)
+            frame = self._draft_frame(message)
+            return frame if not copy else frame.bytes
         if not self._receiving:
             self._receiving = await self._wait(self._engine.try_recv, "rcvtimeo", flags)
         data = self._receiving.pop(0)

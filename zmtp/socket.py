@@ -14,7 +14,9 @@ from typing import Any, Self
 from zmtp import constants as C
 from zmtp.errors import Again, ContextTerminated, ZMQError
 from zmtp.options import OPTIONS, spec_of
+from zmtp.patterns.draft import Dish, check_group
 from zmtp.socket_engine import SocketEngine
+from zmtp.socket_types import DRAFT
 
 _FRAME_TYPES = (bytes, bytearray, memoryview)
 
@@ -152,6 +154,58 @@ class SocketBase:
         self._check_open()
         self._control(self._engine.connect, endpoint)
 
+    def connect_peer(self, endpoint: str) -> int:
+        """PEER sockets: connect to ``endpoint`` and return the new peer's routing id."""
+        self._check_open()
+        if self._engine.socket_type != "PEER":
+            raise ZMQError(C.ENOTSUP, "connect_peer is for PEER sockets")
+        return int.from_bytes(self._control(self._engine.connect, endpoint), "big")
+
+    # -- the draft (thread-safe) types ---------------------------------------------
+
+    def join(self, group: bytes | str) -> None:
+        """DISH sockets: receive the messages of ``group`` (PAT-DISH-003)."""
+        self._group(group, True)
+
+    def leave(self, group: bytes | str) -> None:
+        """DISH sockets: stop receiving the messages of ``group`` (PAT-DISH-004)."""
+        self._group(group, False)
+
+    def _group(self, group: bytes | str, join: bool) -> None:
+        self._check_open()
+        pattern = self._engine.pattern
+        if not isinstance(pattern, Dish):
+            raise ZMQError(C.ENOTSUP, "join and leave are for DISH sockets")
+        raw = group.encode() if isinstance(group, str) else group
+        with self._engine.lock:
+            pattern.join(raw, join)
+
+    def _draft_frames(self, data: bytes, flags: int, routing_id: int | None,
+                      group: bytes | str | None) -> list[bytes]:  # fmt: skip
+        """The internal frame list of a thread-safe socket's message (see patterns.draft)."""
+        if flags & C.SNDMORE:
+            raise ZMQError(C.EINVAL, "thread-safe socket types send single-part messages only")
+        kind = self._engine.socket_type
+        if kind in ("SERVER", "PEER"):
+            if routing_id is None:
+                raise ZMQError(C.EHOSTUNREACH, f"a {kind} message needs routing_id=")
+            return [int(routing_id).to_bytes(4, "big"), data]
+        if kind == "RADIO":
+            if group is None:
+                raise ZMQError(C.EINVAL, "a RADIO message needs group=")
+            raw = group.encode() if isinstance(group, str) else bytes(group)
+            return [check_group(raw), data]
+        return [data]
+
+    def _draft_frame(self, message: list[bytes]) -> Frame:
+        """A received thread-safe message as a Frame with its routing id or group."""
+        kind = self._engine.socket_type
+        if kind in ("SERVER", "PEER"):
+            return Frame(message[1], routing_id=int.from_bytes(message[0], "big"))
+        if kind == "DISH":
+            return Frame(message[1], group=message[0].decode("utf-8", "replace"))
+        return Frame(message[0])
+
     def unbind(self, endpoint: str) -> None:
         self._check_open()
         self._control(self._engine.unbind, endpoint)
@@ -251,13 +305,18 @@ class Socket(SocketBase):
 
     # -- sending -------------------------------------------------------------------
 
-    def send(self, data: Any, flags: int = 0, copy: bool = True, track: bool = False) -> None:
+    def send(self, data: Any, flags: int = 0, copy: bool = True, track: bool = False,
+             routing_id: int | None = None, group: bytes | str | None = None) -> None:  # fmt: skip
         """Send one frame; with ``SNDMORE`` more frames of the same message follow.
 
         Raises :class:`~zmtp.errors.Again` with ``NOBLOCK`` (or after ``sndtimeo``) when
         the message cannot be queued, and :class:`~zmtp.errors.ZMQError` with ``EFSM``
         when the socket's pattern does not allow a send now.
         """
+        if self._engine.socket_type in DRAFT:
+            frames = self._draft_frames(_frame_bytes(data), flags, routing_id, group)
+            self._wait(lambda: self._engine.try_send(frames) or None, "sndtimeo", flags)
+            return
         if data.__class__ is bytes and not flags and not self._sending:
             # The common case, without the general path's allocations and calls.
             engine = self._engine
@@ -287,7 +346,14 @@ class Socket(SocketBase):
     # -- receiving -----------------------------------------------------------------
 
     def recv(self, flags: int = 0, copy: bool = True, track: bool = False) -> Any:
-        """Receive one frame (``bytes``, or a :class:`Frame` with ``copy=False``)."""
+        """Receive one frame (``bytes``, or a :class:`Frame` with ``copy=False``).
+
+        On the draft types, the :class:`Frame` carries ``routing_id`` (SERVER, PEER) or
+        ``group`` (DISH).
+        """
+        if self._engine.socket_type in DRAFT:
+            frame = self._draft_frame(self._wait(self._engine.try_recv, "rcvtimeo", flags))
+            return frame if not copy else frame.bytes
         if not self._receiving:
             engine = self._engine
             with engine.lock:

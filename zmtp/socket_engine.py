@@ -117,6 +117,10 @@ class SocketEngine:
             self.pattern.subscription(pipe, topic, subscribe)
             self.notify()
 
+    def group(self, pipe: Pipe, group: bytes, join: bool) -> None:
+        with self.lock:
+            self.pattern.group(pipe, group, join)
+
     def drained(self) -> None:
         """A link took messages off a pipe: senders may proceed."""
         with self.lock:
@@ -143,8 +147,11 @@ class SocketEngine:
         self.emit(C.EVENT_LISTENING, 0, actual)
         return actual
 
-    def connect(self, endpoint: str) -> None:
-        """Connect to ``endpoint`` in the background, reconnecting as needed (SOCK-ALL-002)."""
+    def connect(self, endpoint: str) -> bytes:
+        """Connect to ``endpoint`` in the background, reconnecting as needed (SOCK-ALL-002).
+
+        Returns the routing id of the new peer's pipe (PEER's ``connect_peer``).
+        """
         self._check_open()
         from zmtp.transports import connecter_for
 
@@ -153,6 +160,8 @@ class SocketEngine:
         self.endpoints[endpoint] = connecter
         self.options.set_internal("last_endpoint", endpoint)
         connecter.open()
+        pipe = getattr(connecter, "pipe", None)
+        return pipe.routing_id if pipe is not None else b""
 
     def unbind(self, endpoint: str) -> None:
         self._drop_endpoint(endpoint, "bound")

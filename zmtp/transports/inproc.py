@@ -61,7 +61,7 @@ class InprocLink:
             if isinstance(item, Subscription):
                 partner.engine.subscription(target, item.topic, item.subscribe)
             elif isinstance(item, GroupMembership):
-                pass  # RADIO/DISH over inproc arrives with the draft socket types
+                partner.engine.group(target, item.group, item.join)
         if messages:
             partner.engine.incoming(target, messages)
         if items:
