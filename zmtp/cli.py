@@ -116,6 +116,13 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return bench(quick=args.quick, json_path=args.json)
 
 
+def _cmd_shim(args: argparse.Namespace) -> int:
+    """Serve the peer shim protocol (spec/shim.md) with zmtp as the implementation."""
+    from conformance.shim.python_shim import serve
+
+    return serve("zmtp")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="zmtp",
@@ -148,6 +155,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     greet_cmd.add_argument("--timeout", type=float, default=5.0, help="seconds (default 5)")
     greet_cmd.set_defaults(func=_cmd_greet)
+
+    shim = sub.add_parser(
+        "shim", help="serve the conformance kit's peer shim protocol with zmtp (spec/shim.md)"
+    )
+    shim.set_defaults(func=_cmd_shim)
 
     bench = sub.add_parser("bench", help="benchmark zmtp against pyzmq (libzmq) in one run")
     bench.add_argument("--quick", action="store_true", help="fewer messages (about 5x faster)")
