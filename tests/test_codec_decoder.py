@@ -77,7 +77,7 @@ def test_oversized_frame_is_refused_before_its_body_arrives() -> None:
 def test_huge_announced_size_allocates_nothing_up_front() -> None:
     d = Decoder(Limits.unlimited(), expect_greeting=False)
     assert d.feed(b"\x02" + (1 << 62).to_bytes(8, "big") + bytes(10_000)) == []
-    assert d.buffered == 10_000
+    assert d.buffered == 9 + 10_000  # the header and the body so far, nothing more
 
 
 def test_message_size_limit_counts_every_frame() -> None:
@@ -157,3 +157,14 @@ def test_feed_accepts_bytearray_and_memoryview() -> None:
 def test_limits_refuse_bad_values(kwargs: dict[str, object]) -> None:
     with pytest.raises(LocalProtocolError, match="Limits"):
         Limits(**kwargs)  # type: ignore[arg-type]
+
+
+def test_a_large_frame_in_transit_counts_as_buffered() -> None:
+    d = decoder()
+    header = b"\x02" + (5000).to_bytes(8, "big")
+    assert d.feed(header) == []
+    assert d.buffered == 9
+    assert not d.idle
+    assert d.feed(bytes(5000)) == [Message([bytes(5000)])]
+    assert d.buffered == 0
+    assert d.idle

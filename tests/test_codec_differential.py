@@ -73,8 +73,9 @@ def by_decoder(chunks: list[bytes], *, greeting: bool = True) -> Outcome:
         except RemoteProtocolError as err:
             tokens += map(as_tuple, err.decoded)
             return tokens, "invalid"
-    greeted = not greeting or any(t[0] == "greeting" for t in tokens)
-    return tokens, "complete" if greeted and decoder.buffered == 0 else "incomplete"
+    if not greeting and decoder.buffered == 0:
+        return tokens, "complete"  # no greeting expected: idle is about the greeting too
+    return tokens, "complete" if decoder.idle else "incomplete"
 
 
 @st.composite

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from zmtp import __version__
 from zmtp.codec import Command, Decoder, Greeting, Limits, Message
 from zmtp.codec.commands import parse_command
+from zmtp.dissect.cli import add_subcommands as add_dissect_subcommands
 from zmtp.errors import RemoteProtocolError, ZMTPError
 from zmtp.greet import greet
 from zmtp.spec import LEVELS, requirements
@@ -81,8 +82,8 @@ def _cmd_decode(args: argparse.Namespace) -> int:
     if error is not None:
         print(f"error     {error}", file=sys.stderr)
         return 1
-    if decoder.buffered:
-        print(f"(stream ends inside a frame: {decoder.buffered} octets left over)")
+    if not decoder.idle:
+        print(f"(stream ends inside a greeting or frame: {decoder.buffered} octets left over)")
     return 0
 
 
@@ -145,6 +146,8 @@ def _parser() -> argparse.ArgumentParser:
         "--no-greeting", action="store_true", help="the stream starts after the greeting"
     )
     decode.set_defaults(func=_cmd_decode)
+
+    add_dissect_subcommands(sub)
 
     greet_cmd = sub.add_parser(
         "greet", help="handshake with a live endpoint and show what the peer announces"

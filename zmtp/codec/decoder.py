@@ -47,6 +47,7 @@ class Decoder:
         "_message_size",
         "_pending",
         "_pending_flags",
+        "_pending_head",
         "_pending_need",
         "_state",
         "control",
@@ -62,6 +63,7 @@ class Decoder:
         self._message_size = 0
         self._pending: list[bytes] | None = None  # pieces of a large body in transit
         self._pending_need = 0
+        self._pending_head = 0  # octets of the header of the body in transit
         self._pending_flags = 0
         self._error: RemoteProtocolError | None = None
         #: How many tokens of the last :meth:`feed` were not messages (greeting,
@@ -73,8 +75,13 @@ class Decoder:
         """Octets received but not yet part of a returned token."""
         held = len(self._buf) + sum(map(len, self._frames))
         if self._pending is not None:
-            held += sum(map(len, self._pending))
+            held += self._pending_head + sum(map(len, self._pending))
         return held
+
+    @property
+    def idle(self) -> bool:
+        """True when the greeting has come and no frame or message is partly received."""
+        return self._state == _TRAFFIC and self.buffered == 0
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[Token]:
         """Take the next octets from the peer; return the tokens they complete.
@@ -201,6 +208,7 @@ class Decoder:
             if end > n:
                 if size >= _COLLECT_FROM:
                     self._pending = [buf[start:]]
+                    self._pending_head = start - pos
                     self._pending_need = end - n
                     self._pending_flags = flags
                     return n

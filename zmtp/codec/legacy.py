@@ -6,11 +6,10 @@ peer and says which generation it speaks, by the table of ``spec/legacy.md`` §3
 
 Every rule a decoder enforces is one the grammars :mod:`zmtp.grammar.zmtp20` and
 :mod:`zmtp.grammar.zmtp10` also enforce, checked at the same octet, so that for any
-input both accept the same tokens or both refuse (``tests/test_codec_legacy.py``), with
-two deliberate exceptions where the grammar lags the specification (``spec/_index/
-errata-wire.md`` E-WIRE-16): the 2.0 decoder accepts a revision octet above 1, which a
-3.x peer that came down to 2.0 sends (ZMTP20-GREET-004), and the socket-type octets 9
-and 10, which libzmq sends for XPUB and XSUB (ZMTP20-GREET-007). Tokens keep the octets
+input both accept the same tokens or both refuse (``tests/test_codec_legacy.py``),
+including a revision octet above 1, which a 3.x peer that came down to 2.0 sends
+(ZMTP20-GREET-004), and the socket-type octets 9 and 10, which libzmq sends for XPUB and
+XSUB (ZMTP20-GREET-007; spec/errata.md E-WIRE-16). Tokens keep the octets
 as they came (``revision``, ``socket_type`` as numbers); :func:`socket_type_name` names
 them.
 

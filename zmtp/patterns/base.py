@@ -201,3 +201,27 @@ class Queued(Pattern):
 
     def readable(self) -> bool:
         return bool(self.queue)
+
+
+class Balanced(Pattern):
+    """A pattern whose outgoing messages are load-balanced round-robin (PUSH, DEALER, ...)."""
+
+    def __init__(self, options: Options) -> None:
+        super().__init__(options)
+        self.balancer = LoadBalancer()
+
+    def attach(self, pipe: Pipe) -> bool:
+        if not super().attach(pipe):
+            return False
+        self.balancer.add(pipe)
+        return True
+
+    def detach(self, pipe: Pipe) -> None:
+        super().detach(pipe)
+        self.balancer.remove(pipe)
+
+    def send(self, frames: list[bytes]) -> bool:
+        return self.balancer.send(frames)
+
+    def writable(self) -> bool:
+        return self.balancer.writable()

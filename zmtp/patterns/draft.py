@@ -17,7 +17,7 @@ from collections import Counter
 from zmtp import constants as C
 from zmtp.errors import ZMQError
 from zmtp.options import Options
-from zmtp.patterns.base import LoadBalancer, Pattern, Queued
+from zmtp.patterns.base import Balanced, Pattern, Queued
 from zmtp.patterns.pair import Pair
 from zmtp.pipe import GroupMembership, Pipe
 
@@ -47,29 +47,13 @@ class _SinglePart(Queued):
     incoming_many = Pattern.incoming_many
 
 
-class Client(_SinglePart):
+class Client(Balanced, _SinglePart):
     """Round-robin out, fair-queue in (PAT-CLIENT-001, SOCK-ALL-019/020)."""
 
     socket_type = "CLIENT"
 
-    def __init__(self, options: Options) -> None:
-        super().__init__(options)
-        self.balancer = LoadBalancer()
-
-    def attach(self, pipe: Pipe) -> bool:
-        super().attach(pipe)
-        self.balancer.add(pipe)
-        return True
-
-    def detach(self, pipe: Pipe) -> None:
-        super().detach(pipe)
-        self.balancer.remove(pipe)
-
     def send(self, frames: list[bytes]) -> bool:
         return self.balancer.send([_single(frames)])
-
-    def writable(self) -> bool:
-        return self.balancer.writable()
 
 
 class Scatter(Client):

@@ -6,33 +6,12 @@ PUSH round-robins each message to the next peer that has room and blocks when no
 
 from __future__ import annotations
 
-from zmtp.options import Options
-from zmtp.patterns.base import LoadBalancer, Pattern, Queued
-from zmtp.pipe import Pipe
+from zmtp.patterns.base import Balanced, Queued
 
 
-class Push(Pattern):
+class Push(Balanced):
     socket_type = "PUSH"
     receives = False
-
-    def __init__(self, options: Options) -> None:
-        super().__init__(options)
-        self.balancer = LoadBalancer()
-
-    def attach(self, pipe: Pipe) -> bool:
-        super().attach(pipe)
-        self.balancer.add(pipe)
-        return True
-
-    def detach(self, pipe: Pipe) -> None:
-        super().detach(pipe)
-        self.balancer.remove(pipe)
-
-    def send(self, frames: list[bytes]) -> bool:
-        return self.balancer.send(frames)
-
-    def writable(self) -> bool:
-        return self.balancer.writable()
 
 
 class Pull(Queued):

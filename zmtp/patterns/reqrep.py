@@ -7,33 +7,14 @@ import itertools
 from zmtp import constants as C
 from zmtp.errors import ZMQError
 from zmtp.options import Options
-from zmtp.patterns.base import LoadBalancer, Pattern, Queued
+from zmtp.patterns.base import Balanced, Pattern, Queued
 from zmtp.pipe import Pipe
 
 
-class Dealer(Queued):
+class Dealer(Balanced, Queued):
     """Round-robin out, fair-queue in, no envelope handling (PAT-DEALER-*)."""
 
     socket_type = "DEALER"
-
-    def __init__(self, options: Options) -> None:
-        super().__init__(options)
-        self.balancer = LoadBalancer()
-
-    def attach(self, pipe: Pipe) -> bool:
-        super().attach(pipe)
-        self.balancer.add(pipe)
-        return True
-
-    def detach(self, pipe: Pipe) -> None:
-        super().detach(pipe)
-        self.balancer.remove(pipe)
-
-    def send(self, frames: list[bytes]) -> bool:
-        return self.balancer.send(frames)
-
-    def writable(self) -> bool:
-        return self.balancer.writable()
 
 
 class Req(Dealer):
