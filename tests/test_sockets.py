@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -359,6 +359,16 @@ def watch(s: zmtp.Socket, event: int, count: int = 1) -> threading.Event:
     return seen
 
 
+def sends_until_again(send: Callable[[int], None], most: int = 1000) -> int:
+    """How many calls of ``send(i)`` succeed before the first EAGAIN (``most`` if none)."""
+    for i in range(most):
+        try:
+            send(i)
+        except Again:
+            return i
+    return most
+
+
 def publish_until(pub: zmtp.Socket, sub: zmtp.Socket, probe: bytes) -> None:
     """Publish ``probe`` until ``sub`` receives it: subscriptions travel asynchronously."""
     for _ in range(500):
@@ -419,3 +429,59 @@ def test_ipv6_and_wildcard_binds(ctx: zmtp.Context, where: str) -> None:
     push.connect(f"tcp://{host}:{port}")
     push.send(b"reached")
     assert pull.recv() == b"reached"
+
+
+def test_push_blocks_at_the_high_water_mark(ctx: zmtp.Context) -> None:
+    # A PULL that does not read: PUSH's queue fills, then send waits or says EAGAIN
+    # (SOCK-ALL-016/017); nothing queued is lost (SOCK-ALL-018).
+    pull, where = bound(ctx, zmtp.PULL, "inproc://hwm-push", rcvhwm=5)
+    push = sock(ctx, zmtp.PUSH, sndhwm=5)
+    push.connect(where)
+    accepted = sends_until_again(lambda i: push.send(b"%d" % i, zmtp.NOBLOCK))
+    assert 5 <= accepted <= 20  # both queues full; the exact count is not judged (SOCK-ALL-042)
+    assert [pull.recv() for _ in range(accepted)] == [b"%d" % i for i in range(accepted)]
+
+
+def test_pub_drops_at_the_high_water_mark(ctx: zmtp.Context) -> None:
+    # PUB never blocks; a slow subscriber loses what its queue cannot hold (SOCK-ALL-022/023).
+    pub, where = bound(ctx, zmtp.PUB, "inproc://hwm-pub", sndhwm=5)
+    sub = sock(ctx, zmtp.SUB, rcvhwm=5)
+    sub.connect(where)
+    sub.subscribe(b"")
+    publish_until(pub, sub, b"probe")
+    for i in range(1000):
+        pub.send(b"%d" % i, zmtp.NOBLOCK)
+    got = []
+    while sub.poll(200):
+        got.append(int(sub.recv()))
+    assert 0 < len(got) < 1000
+    assert got == sorted(got)  # what arrives is in order, without duplicates (SOCK-ALL-007/008)
+
+
+def test_router_drops_for_a_full_peer_unless_mandatory(ctx: zmtp.Context) -> None:
+    router, where = bound(ctx, zmtp.ROUTER, "inproc://hwm-router", sndhwm=2)
+    dealer = sock(ctx, zmtp.DEALER, routing_id=b"slow", rcvhwm=2)
+    dealer.connect(where)
+    dealer.send(b"hello")
+    assert router.recv_multipart() == [b"slow", b"hello"]
+    for i in range(100):
+        router.send_multipart([b"slow", b"%d" % i], zmtp.NOBLOCK)  # dropped silently when full
+    router.router_mandatory = 1
+    accepted = sends_until_again(
+        lambda i: router.send_multipart([b"slow", b"m%d" % i], zmtp.NOBLOCK), most=100
+    )
+    assert accepted < 100
+
+
+def test_several_binds_and_connects(ctx: zmtp.Context, tmp_path: Path) -> None:
+    pull = sock(ctx, zmtp.PULL)
+    pull.bind("tcp://127.0.0.1:0")
+    tcp = pull.last_endpoint
+    pull.bind(f"ipc://{tmp_path}/many")
+    pull.bind("inproc://many")
+    pushes = [sock(ctx, zmtp.PUSH) for _ in range(3)]
+    for push, where in zip(pushes, (tcp, f"ipc://{tmp_path}/many", "inproc://many"), strict=True):
+        push.connect(where)
+        push.send(where.encode())
+    assert {pull.recv() for _ in range(3)} == {tcp.encode(), f"ipc://{tmp_path}/many".encode(),
+                                               b"inproc://many"}  # fmt: skip

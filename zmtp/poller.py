@@ -32,13 +32,19 @@ class Poller:
     def _ready(self) -> list[tuple[Any, int]]:
         found = []
         for sock, flags in self.sockets.items():
+            # A closed socket or an ended context ends the poll, as in pyzmq.
+            sock._check_open()
             events = sock._events() & flags
             if events:
                 found.append((sock, events))
         return found
 
     def poll(self, timeout: float | None = None) -> list[tuple[Any, int]]:
-        """Wait up to ``timeout`` ms (None or negative: forever) for any socket to be ready."""
+        """Wait up to ``timeout`` ms (None or negative: forever) for any socket to be ready.
+
+        Raises :class:`~zmtp.errors.ContextTerminated` when the context ends and
+        :class:`~zmtp.errors.ZMQError` (``ENOTSOCK``) when a registered socket closes.
+        """
         deadline = None if timeout is None or timeout < 0 else time.monotonic() + timeout / 1000
         changed = threading.Event()
         engines = [sock._engine for sock in self.sockets]
