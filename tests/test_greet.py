@@ -90,7 +90,7 @@ def test_closed_port_is_a_greet_error() -> None:
     ("text", "match"),
     [
         ("127.0.0.1:5555", "no transport"),
-        ("udp://127.0.0.1:5555", "unknown transport"),
+        ("pgm://127.0.0.1:5555", "unknown transport"),
         ("tcp://127.0.0.1", "expected tcp://host:port"),
         ("tcp://127.0.0.1:99999", "port must be"),
         ("tcp://:5555", "expected tcp://host:port"),

@@ -382,6 +382,7 @@ def publish_until(pub: zmtp.Socket, sub: zmtp.Socket, probe: bytes) -> None:
 
 
 def test_misbehaving_peer_is_dropped_and_others_go_on(ctx: zmtp.Context) -> None:
+    # SOCK-ALL-047: a protocol breach costs only the offending connection.
     import socket as raw_socket
 
     from zmtp.codec import encode_greeting

@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from conformance.cli import add_subcommands as add_conformance_subcommands
 from zmtp import __version__
 from zmtp.codec import Command, Decoder, Greeting, Limits, Message
 from zmtp.codec.commands import parse_command
@@ -148,6 +149,7 @@ def _parser() -> argparse.ArgumentParser:
     decode.set_defaults(func=_cmd_decode)
 
     add_dissect_subcommands(sub)
+    add_conformance_subcommands(sub)
 
     greet_cmd = sub.add_parser(
         "greet", help="handshake with a live endpoint and show what the peer announces"

@@ -55,6 +55,8 @@ def _connect(endpoint: str, timeout: float) -> socket.socket:
             return sock
     except OSError as exc:
         raise GreetError(f"cannot connect to {endpoint}: {exc.strerror or exc}") from None
+    if where.transport == "udp":
+        raise GreetError(f"{endpoint}: udp carries RADIO/DISH datagrams, not ZMTP")
     raise GreetError(f"{endpoint}: inproc endpoints live inside one process")
 
 
