@@ -18,6 +18,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from zmtp.constants import *  # noqa: F403  (pyzmq's names, as pyzmq exports them)
 from zmtp.context import Context
+from zmtp.curve_keys import curve_keypair, curve_public, z85_decode, z85_encode
 from zmtp.errors import (
     Again,
     ContextTerminated,
@@ -29,6 +30,8 @@ from zmtp.errors import (
     ZMQError,
     ZMTPError,
 )
+from zmtp.mechanisms import CURVE, NULL, PLAIN
+from zmtp.options import ZAP_ENFORCE_DOMAIN
 from zmtp.poller import Poller
 from zmtp.proxy import proxy, proxy_steerable
 from zmtp.socket import Frame, Socket
@@ -39,6 +42,10 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
 __all__ = [
+    "CURVE",
+    "NULL",
+    "PLAIN",
+    "ZAP_ENFORCE_DOMAIN",
     "Again",
     "Context",
     "ContextTerminated",
@@ -53,6 +60,10 @@ __all__ = [
     "ZMQError",
     "ZMTPError",
     "__version__",
+    "curve_keypair",
+    "curve_public",
     "proxy",
     "proxy_steerable",
+    "z85_decode",
+    "z85_encode",
 ]

@@ -19,13 +19,21 @@ Decisions taken once, here:
 - ERROR is sent only during the handshake (ZMTP-ERROR-006), and only where a rule asks
   for it: a refused socket type (SOCK-COMPAT-004) or a mechanism's refusal. Other
   failures just close (ZMTP-ERROR-008).
+- ZAP is the caller's I/O: when the server mechanism needs its handler, the connection
+  reports :class:`~zmtp.events.AuthenticationRequested` and waits, handshake timer
+  running, until :meth:`Connection.complete_authentication` brings the reply.
+- An encrypting mechanism (CURVE) hands over a cipher when its handshake is done; from
+  then on every outgoing frame and command is sealed and everything received opened
+  through it. The choice is made once, at the end of the handshake: a NULL or PLAIN
+  connection's data path has no extra step.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from zmtp.codec import Command, Decoder, Greeting, Limits, Message
 from zmtp.codec.commands import (
@@ -56,6 +64,7 @@ from zmtp.codec.legacy import (
 )
 from zmtp.errors import LocalProtocolError, RemoteProtocolError
 from zmtp.events import (
+    AuthenticationRequested,
     ConnectionClosed,
     Event,
     GroupChanged,
@@ -64,7 +73,7 @@ from zmtp.events import (
     SubscriptionChanged,
     UnknownCommand,
 )
-from zmtp.mechanisms import Mechanism, NullMechanism
+from zmtp.mechanisms import Cipher, Mechanism, NullMechanism
 from zmtp.negotiation import GreetingExchange
 from zmtp.socket_types import ALL, USES_IDENTITY, compatible
 
@@ -140,6 +149,10 @@ class Connection:
             ours.append(("Identity", identity))
         self._mechanism = mechanism(ours + list(properties), as_server=as_server, binder=binder)
         self._limits = limits or Limits()
+        # The cipher of an encrypting mechanism, once its handshake is done; whether a ZAP
+        # request is out and its reply not yet in.
+        self._cipher: Cipher | None = None
+        self._zap_waiting = False
         # Until the peer's generation is known, the exchange decides what to send; then
         # the decoder of that generation takes everything received (see negotiation.py).
         self._exchange: GreetingExchange | None = GreetingExchange(
@@ -149,7 +162,9 @@ class Connection:
             identity=identity,
             legacy=legacy,
         )
-        self._decoder: Decoder | Zmtp20Decoder | Zmtp10Decoder = Decoder(self._limits)
+        self._decoder: Decoder | Zmtp20Decoder | Zmtp10Decoder = Decoder(
+            _outer_limits(self._limits, self._mechanism.overhead)
+        )
         self._encode: Callable[[Sequence[bytes]], bytes] = encode_message
         self._out: list[bytes] = [self._exchange.start()]
         self.state = State.GREETING
@@ -195,37 +210,71 @@ class Connection:
             data, ended = self._negotiate(data)
             if ended or not data:
                 return ended
+        tokens: list[Any]
         try:
             tokens = self._decoder.feed(data)
             failure = None
         except RemoteProtocolError as exc:
             tokens, failure = exc.decoded, exc
         self._alive(now)
-        self.data_only = (
-            failure is None
-            and self.state is State.READY
-            and not getattr(self._decoder, "control", 0)
-        )
-        if self.data_only:
-            return tokens  # type: ignore[return-value]  # messages only: the data path
+        if self._cipher is None:
+            self.data_only = (
+                failure is None
+                and self.state is State.READY
+                and not getattr(self._decoder, "control", 0)
+            )
+            if self.data_only:
+                return tokens  # type: ignore[return-value]  # messages only: the data path
         events: list[Event] = []
-        if self.state is State.READY:
-            for token in tokens:
-                # Messages are by far the most common token: no dispatch for them.
-                if token.__class__ is Message:
-                    events.append(token)
-                else:
-                    self._dispatch(token, now, events)
-                    if self.closed:
-                        break
-        else:
-            for token in tokens:
+        if self.state is not State.READY:
+            tokens = self._handshake(tokens, now, events)
+        if tokens and self.state is State.READY:
+            if self._cipher is not None:
+                tokens, failure = self._unseal(tokens, failure)
+            self._traffic(tokens, now, events)
+        if failure is not None and not self.closed:
+            events += self._failed(failure, data)
+        return events
+
+    def _handshake(self, tokens: list[Any], now: float, events: list[Event]) -> list[Any]:
+        """Dispatch tokens until the handshake ends; return those that follow it."""
+        for i, token in enumerate(tokens):
+            if self.closed:
+                return []
+            if self.state is State.READY:
+                return tokens[i:]
+            self._dispatch(token, now, events)
+        return []
+
+    def _traffic(self, tokens: list[Any], now: float, events: list[Event]) -> None:
+        for token in tokens:
+            # Messages are by far the most common token: no dispatch for them.
+            if token.__class__ is Message:
+                events.append(token)
+            else:
+                self._dispatch(token, now, events)
                 if self.closed:
                     break
-                self._dispatch(token, now, events)
-        if failure is not None and not self.closed:
-            events += self._fail(failure)
-        return events
+
+    def _unseal(
+        self, tokens: list[Any], failure: RemoteProtocolError | None
+    ) -> tuple[list[Any], RemoteProtocolError | None]:
+        # What the cipher opens comes before the decoder's failure, if any, in the stream.
+        assert self._cipher is not None
+        try:
+            return list(self._cipher.open(tokens)), failure
+        except RemoteProtocolError as exc:
+            return exc.decoded, exc
+
+    def _failed(self, failure: RemoteProtocolError, data: bytes) -> list[Event]:
+        if self.state is State.HANDSHAKE:
+            # A peer's ERROR the decoder could not read (PLAIN-ERROR-003, E-SEC-06).
+            reason = self._mechanism.misframed_error(data)
+            if reason is not None:
+                return self._close(
+                    "peer sent ERROR during the handshake", peer_error=reason, retry=False
+                )
+        return self._fail(failure)
 
     def _negotiate(self, data: bytes) -> tuple[bytes, list[Event]]:
         """Run the greeting exchange; return what the generation's decoder should read."""
@@ -240,7 +289,8 @@ class Connection:
         self._exchange = None
         if detected.generation < 3:
             if self._mechanism.name != "NULL":
-                # Older generations have no security: only NULL may talk to them.
+                # Older generations have no security: only NULL may talk to them; PLAIN
+                # and CURVE never fall back (SEC-MECH-005).
                 refusal = RemoteProtocolError(
                     f"a ZMTP {detected.generation}.0 peer cannot use {self._mechanism.name}",
                     requirement="ZMTP-DETECT-008",
@@ -271,13 +321,14 @@ class Connection:
         self.peer_greeting = greeting
         self.peer_version = (greeting.major, greeting.minor)
         if greeting.mechanism != self._mechanism.name:
-            # Before the handshake: close without ERROR (ZMTP-GREET-010, E-SEC-13).
+            # Before the handshake: close without ERROR and without any mechanism command
+            # (ZMTP-GREET-010, SEC-MECH-001, SEC-MECH-002, SEC-MECH-003, E-SEC-13).
             raise RemoteProtocolError(
                 f"peer uses mechanism {greeting.mechanism!r}, we use {self._mechanism.name!r}",
                 requirement="ZMTP-GREET-010",
             )
         self.state = State.HANDSHAKE
-        self._send(self._mechanism.start(greeting))
+        self._send(self._mechanism.start(greeting, now))
 
     def _on_legacy_greeting(
         self, greeting: Greeting20 | Greeting10, now: float, events: list[Event]
@@ -306,6 +357,8 @@ class Connection:
 
     def _on_handshake_command(self, command: Command, now: float, events: list[Event]) -> None:
         if command.name == "ERROR":
+            # A hard failure: no retry with the same credentials (PLAIN-ERROR-002,
+            # CURVEZMQ-ERROR-002).
             typed = parse_command(command)
             events += self._close(
                 "peer sent ERROR during the handshake",
@@ -313,14 +366,48 @@ class Connection:
                 retry=False,
             )
             return
-        self._send(self._mechanism.receive(command))
-        if self._mechanism.peer_metadata is not None and not self._mechanism.done:
-            self._check_peer(self._mechanism.peer_metadata)
-            self._send(self._mechanism.accept())
-        if self._mechanism.done:
+        self._send(self._mechanism.receive(command, now))
+        self._advance(now, events)
+
+    def _advance(self, now: float, events: list[Event]) -> None:
+        """Carry the handshake on after the mechanism has taken a step."""
+        mechanism = self._mechanism
+        if mechanism.zap_request is not None:
+            request, mechanism.zap_request = mechanism.zap_request, None
+            self._zap_waiting = True
+            events.append(AuthenticationRequested(request))
+            return
+        if mechanism.peer_metadata is not None and not mechanism.done:
+            self._check_peer(mechanism.peer_metadata)
+            self._send(mechanism.accept())
+        if mechanism.done:
             self._ready(now, events)
 
+    def complete_authentication(self, reply: Sequence[bytes] | None, now: float) -> list[Event]:
+        """Hand over the ZAP handler's reply to the request of an
+        :class:`~zmtp.events.AuthenticationRequested` event; return what happened.
+
+        ``reply`` is the frames received on a DEALER, empty delimiter first, or ``None``
+        when no handler is bound (the mechanism then applies E-SEC-09). A refusal ends the
+        connection with a :class:`~zmtp.events.ConnectionClosed` whose ``error`` is a
+        :class:`~zmtp.zap.AuthenticationFailure`, after queueing ERROR where the status
+        asks for it. A reply that comes after the connection ended is ignored. Flush
+        :meth:`data_to_send` afterwards.
+        """
+        if self.state is not State.HANDSHAKE or not self._zap_waiting:
+            return []
+        self._zap_waiting = False
+        events: list[Event] = []
+        try:
+            self._send(self._mechanism.authenticated(reply, now))
+            self._advance(now, events)
+        except RemoteProtocolError as exc:
+            events += self._fail(exc)
+        return events
+
     def _check_peer(self, metadata: Metadata) -> None:
+        # Names match in any case (CURVEZMQ-META-002); the Socket-Type is the one check of
+        # the server's metadata a client makes (CURVEZMQ-READY-004).
         theirs = metadata.get("Socket-Type")
         if not self.check_socket_type:
             pass
@@ -346,6 +433,10 @@ class Connection:
         metadata = self._mechanism.peer_metadata or Metadata()
         self.peer_metadata = metadata
         self.state = State.READY
+        if self._mechanism.encrypts:
+            # From here on every frame and command is sealed and opened by the cipher.
+            self._cipher = self._mechanism.cipher(self._limits)
+            self._encode = self._cipher.seal_message
         if self._heartbeat.interval > 0 and self._v31:
             self._next_ping = now + self._heartbeat.interval
         assert self.peer_version is not None
@@ -373,7 +464,7 @@ class Connection:
         if isinstance(typed, Ping):
             # Answer every PING, echoing its context (ZMTP-HB-006/007); a TTL asks us to
             # give up if the peer goes quiet that long (ZMTP-HB-012).
-            self._send(encode_pong(typed.context))
+            self._send_command(encode_pong(typed.context))
             self._ttl = typed.ttl / 10
             self._ttl_deadline = now + self._ttl if self._ttl else None
         elif isinstance(typed, Pong):
@@ -400,6 +491,14 @@ class Connection:
         if data:
             self._out.append(data)
 
+    def _send_command(self, frame: bytes) -> None:
+        """Queue a command frame after the handshake, sealed if the mechanism encrypts."""
+        cipher = self._cipher
+        if cipher is not None:
+            # The body (name and data) goes in a box with the COMMAND bit (CURVE-CMD-001).
+            frame = cipher.seal_command(frame[9:] if frame[0] & 0x02 else frame[2:])
+        self._out.append(frame)
+
     def _require_ready(self) -> None:
         if self.state is not State.READY:
             raise LocalProtocolError(f"cannot send while the connection is {self.state.value}")
@@ -425,18 +524,18 @@ class Connection:
         """
         self._require_ready()
         if self._v31:
-            self._out.append(encode_subscribe(topic) if subscribe else encode_cancel(topic))
+            self._send_command(encode_subscribe(topic) if subscribe else encode_cancel(topic))
         elif self.peer_version == (1, 0):
             return  # a 1.0 subscriber sends nothing; the publisher sends all (ZMTP10-CONTENT-001)
         else:
-            self._out.append(encode_message([(b"\x01" if subscribe else b"\x00") + topic]))
+            self._out.append(self._encode([(b"\x01" if subscribe else b"\x00") + topic]))
 
     def send_group(self, group: bytes, join: bool = True) -> None:
         """Queue a JOIN or LEAVE command (ZMTP-GROUP-001/004; 3.1 peers only)."""
         self._require_ready()
         if not self._v31:
             raise LocalProtocolError("JOIN and LEAVE need a ZMTP 3.1 peer")
-        self._out.append(encode_join(group) if join else encode_leave(group))
+        self._send_command(encode_join(group) if join else encode_leave(group))
 
     def close(self) -> list[Event]:
         """End the connection from our side; flush :meth:`data_to_send`, then close."""
@@ -467,7 +566,7 @@ class Connection:
             return self._close("no traffic within the peer's PING TTL (ZMTP-HB-012)")
         if self._next_ping is not None and now >= self._next_ping:
             hb = self._heartbeat
-            self._send(encode_ping(round(hb.ttl * 10)))
+            self._send_command(encode_ping(round(hb.ttl * 10)))
             self._next_ping = now + hb.interval
             if self._ping_deadline is None:
                 self._ping_deadline = now + (hb.interval if hb.timeout is None else hb.timeout)
@@ -482,7 +581,9 @@ class Connection:
     # -- the end ----------------------------------------------------------------------
 
     def _fail(self, error: RemoteProtocolError) -> list[Event]:
-        # ERROR only during the handshake, and only when the rule gave a reason for it.
+        # ERROR only during the handshake, and only when the rule gave a reason for it; it
+        # is always the well-formed command, in clear (PLAIN-ERROR-001, CURVEZMQ-ERROR-004),
+        # never an answer to a bad MESSAGE (CURVEZMQ-ERROR-005).
         if self.state is State.HANDSHAKE and error.reason:
             self._out.append(encode_error(error.reason))
         return self._close(error.message, error=error)
@@ -497,6 +598,20 @@ class Connection:
     ) -> list[Event]:
         self.state = State.CLOSED
         return [ConnectionClosed(reason, error=error, peer_error=peer_error, retry=retry)]
+
+
+def _outer_limits(limits: Limits, overhead: int) -> Limits:
+    """Decoder limits for frames that each carry ``overhead`` octets of sealing.
+
+    The cipher applies ``limits`` to what it opens; the decoder only has to allow for
+    the sealing around it.
+    """
+    if not overhead:
+        return limits
+    most = (1 << 63) - 1
+    frame = min(most, limits.max_frame_size + overhead)
+    message = min(most, limits.max_message_size + overhead * limits.max_message_frames)
+    return replace(limits, max_frame_size=frame, max_message_size=message)
 
 
 #: What each kind of token means in each state; anything missing is a protocol error.

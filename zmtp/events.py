@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from zmtp.codec.commands import Metadata
 from zmtp.codec.tokens import Message
 from zmtp.errors import ProtocolError
+from zmtp.zap import ZapRequest
 
 __all__ = [
+    "AuthenticationRequested",
     "ConnectionClosed",
     "Event",
     "GroupChanged",
@@ -70,6 +72,20 @@ class UnknownCommand:
 
 
 @dataclass(frozen=True, slots=True)
+class AuthenticationRequested:
+    """The server mechanism needs its ZAP handler's verdict on the client (RFC 27).
+
+    The handshake waits until the caller passes the handler's reply (or ``None`` when no
+    handler is bound) to :meth:`zmtp.connection.Connection.complete_authentication`;
+    the handshake timeout keeps running meanwhile. ``request.frames(address=...,
+    identity=...)`` gives the frames to send (ZAP-REQ-001). Its repr hides the
+    credentials.
+    """
+
+    request: ZapRequest
+
+
+@dataclass(frozen=True, slots=True)
 class ConnectionClosed:
     """The connection is over; the transport should be closed once output is flushed.
 
@@ -88,6 +104,7 @@ class ConnectionClosed:
 
 Event = (
     HandshakeComplete
+    | AuthenticationRequested
     | Message
     | SubscriptionChanged
     | GroupChanged

@@ -4,6 +4,11 @@ Thin by design: no protocol decision is made here. A :class:`StreamLink` feeds r
 octets to its :class:`~zmtp.connection.Connection`, hands the events to the socket
 engine, writes what the connection queues, and re-arms one timer. Outgoing messages are
 taken from the pipe in batches, so that many messages cost one transport write.
+
+Security is configured here and decided elsewhere: the socket options pick the
+mechanism (:func:`zmtp.mechanisms.from_options`); a ZAP request the connection reports
+is carried to the context's handler by :func:`zmtp.zap.ask` with the peer's address, and
+the reply goes back through :meth:`Connection.complete_authentication`.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import contextlib
 import os
 import socket
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from zmtp import constants as C
@@ -20,16 +26,19 @@ from zmtp.codec import Limits, Message
 from zmtp.codec.commands import Metadata
 from zmtp.connection import Connection, Heartbeat
 from zmtp.endpoint import Endpoint as Where
-from zmtp.errors import ZMQError
+from zmtp.errors import LocalProtocolError, ZMQError
 from zmtp.events import (
+    AuthenticationRequested,
     ConnectionClosed,
     Event,
     GroupChanged,
     HandshakeComplete,
     SubscriptionChanged,
 )
+from zmtp.mechanisms import from_options
 from zmtp.pipe import GroupMembership, Pipe, Subscription
 from zmtp.socket_engine import SocketEngine
+from zmtp.zap import AuthenticationFailure, ZapRequest, ask
 
 #: Messages moved from a pipe to the transport per turn of the loop.
 _BATCH = 4096
@@ -42,9 +51,12 @@ def _connection(engine: SocketEngine, binder: bool, admit: Any) -> Connection:
     maxmsg = o.get("maxmsgsize")
     limits = Limits() if maxmsg < 0 else Limits(max_frame_size=maxmsg, max_message_size=maxmsg)
     handshake = o.get("handshake_ivl")
+    mechanism, as_server = from_options(o)
     return Connection(
         engine.socket_type,
         binder=binder,
+        mechanism=mechanism,
+        as_server=as_server,
         now=engine.loop.time(),
         identity=o.get("routing_id"),
         heartbeat=Heartbeat(
@@ -77,6 +89,7 @@ class StreamLink(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._loop_thread = threading.get_ident()
+        self._zap_cancel: Callable[[], None] | None = None  # abandons a ZAP request
         self.closed = asyncio.Event()
 
     # -- asyncio.Protocol -------------------------------------------------------------
@@ -85,14 +98,22 @@ class StreamLink(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         self._loop_thread = threading.get_ident()
-        self.conn = _connection(self.engine, self.binder, self._admit)
+        try:
+            self.conn = _connection(self.engine, self.binder, self._admit)
+        except LocalProtocolError as exc:
+            # A socket that cannot secure connections (a CURVE key missing) makes none.
+            self.engine.emit(C.EVENT_HANDSHAKE_FAILED_NO_DETAIL, 0, self.endpoint, exc.message)
+            self.owner.retry = False
+            transport.abort()
+            return
         self.owner.links.add(self)
         event = C.EVENT_ACCEPTED if self.binder else C.EVENT_CONNECTED
         self.engine.emit(event, 0, self.endpoint)
         self._write_out()
 
     def data_received(self, data: bytes) -> None:
-        assert self.conn is not None
+        if self.conn is None:
+            return
         events = self.conn.receive_data(data, self.engine.loop.time())
         if self.conn.data_only:  # the data path: messages only
             self.engine.incoming(self.pipe, [event[0] for event in events])  # type: ignore[index]
@@ -135,24 +156,31 @@ class StreamLink(asyncio.Protocol):
                 self.engine.subscription(self.pipe, event.topic, event.subscribe)
             elif isinstance(event, GroupChanged):
                 self.engine.group(self.pipe, event.group, event.join)
+            elif isinstance(event, AuthenticationRequested):
+                self._ask_zap(event.request)
             elif isinstance(event, ConnectionClosed):
                 self._closed_by_protocol(event)
         if batch:
             self.engine.incoming(self.pipe, batch)
 
+    def _ask_zap(self, request: ZapRequest) -> None:
+        peer = self.transport.get_extra_info("peername") if self.transport else None
+        # ZAP-REQ-005: the client's IP address as text (none for ipc).
+        address = str(peer[0]) if isinstance(peer, tuple) and peer else ""
+        self._zap_cancel = ask(self.engine, request, address=address, on_reply=self._zap_reply)
+
+    def _zap_reply(self, reply: list[bytes] | None) -> None:
+        self._zap_cancel = None
+        if self.conn is None:
+            return
+        events = self.conn.complete_authentication(reply, self.engine.loop.time())
+        if events:
+            self._handle(events)
+        self._write_out()
+
     def _closed_by_protocol(self, event: ConnectionClosed) -> None:
         if not self.active:
-            reason = (
-                event.reason
-                if event.peer_error is None
-                else event.peer_error.decode("ascii", "replace")
-            )
-            kind = (
-                C.EVENT_HANDSHAKE_FAILED_AUTH
-                if event.peer_error is not None
-                else C.EVENT_HANDSHAKE_FAILED_PROTOCOL
-            )
-            self.engine.emit(kind, 0, self.endpoint, reason)
+            self.engine.emit(*_failure(event), self.endpoint, _failure_reason(event))
         self.owner.retry = self.owner.retry and event.retry
         self._write_out()
         if self.transport is not None:
@@ -264,12 +292,36 @@ class StreamLink(asyncio.Protocol):
     def _finish(self, retry: bool) -> None:
         if self._timer is not None:
             self._timer.cancel()
+        if self._zap_cancel is not None:
+            self._zap_cancel()
+            self._zap_cancel = None
         self.owner.links.discard(self)
         if self.active:
             self.engine.emit(C.EVENT_DISCONNECTED, 0, self.endpoint)
         self.active = False
         self.owner.link_lost(self)
         self.closed.set()
+
+
+def _failure(event: ConnectionClosed) -> tuple[int, int]:
+    """The monitor event and value of a failed handshake (as libzmq reports them).
+
+    Authentication failures, ours (a ZAP refusal) or the peer's (an ERROR received), are
+    ``EVENT_HANDSHAKE_FAILED_AUTH`` with the ZAP status code as value when there is one;
+    everything else is a protocol failure.
+    """
+    if isinstance(event.error, AuthenticationFailure):
+        return C.EVENT_HANDSHAKE_FAILED_AUTH, event.error.status_code
+    if event.peer_error is not None:
+        code = event.peer_error
+        return C.EVENT_HANDSHAKE_FAILED_AUTH, int(code) if code.isdigit() and len(code) == 3 else 0
+    return C.EVENT_HANDSHAKE_FAILED_PROTOCOL, 0
+
+
+def _failure_reason(event: ConnectionClosed) -> str:
+    if event.peer_error is not None:
+        return event.peer_error.decode("ascii", "replace")
+    return event.reason
 
 
 def _resume(transport: asyncio.Transport) -> None:
