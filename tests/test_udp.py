@@ -181,7 +181,8 @@ def test_multicast_stays_on_loopback(ctx: zmtp.Context) -> None:
     radio.s.connect(dish.s.last_endpoint)
     dish.join("check")
     publish_until(radio, dish, "check")  # the RADIO's datagram socket exists by now
-    [connecter] = [e for e in radio.s._engine.endpoints.values() if isinstance(e, UdpConnecter)]
+    found = {e for es in radio.s._engine.endpoints.values() for e in es}
+    [connecter] = [e for e in found if isinstance(e, UdpConnecter)]
     transport = connecter.transport
     assert transport is not None
     sock = transport.get_extra_info("socket")

@@ -31,6 +31,8 @@ class Context:
         self.terminated = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sockets: set[Socket] = set()
+        #: Sockets still sending what was queued when they were closed (their linger).
+        self._closing: set[asyncio.Task[None]] = set()
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -71,6 +73,12 @@ class Context:
             sock.close(linger=linger)
         self.term()
 
+    async def wait_closed(self) -> None:
+        """Wait until every closed socket has finished lingering (the awaitable half of
+        pyzmq's blocking ``term()``)."""
+        while self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
+
     def __enter__(self) -> Context:
         return self
 
@@ -96,14 +104,16 @@ class Socket(SocketBase):
                 future = None if result is not None else engine.future()
             if future is None:
                 return result
-            if flags & C.NOBLOCK:
-                future.cancel()
-                raise Again()
-            remaining = None if deadline is None else deadline - loop.time()
-            if remaining is not None and remaining <= 0:
-                raise Again()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(future, remaining)
+            try:
+                if flags & C.NOBLOCK:
+                    raise Again()
+                remaining = None if deadline is None else deadline - loop.time()
+                if remaining is not None and remaining <= 0:
+                    raise Again()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(future, remaining)
+            finally:
+                engine.forget(future)
 
     async def send(
         self,
@@ -121,11 +131,12 @@ class Socket(SocketBase):
             await self._wait(lambda: self._engine.try_send(frames) or None, "sndtimeo", flags)
             return
         if flags & C.SNDMORE:
-            self._check_open()
+            self._first_part(flags)
             self._sending.append(frame)
             return
-        frames, self._sending = [*self._sending, frame], []
+        frames = [*self._sending, frame]
         await self._wait(lambda: self._engine.try_send(frames) or None, "sndtimeo", flags)
+        self._sending = []  # only once accepted: a failed last part keeps the others
 
     async def send_multipart(self, msg_parts: Sequence[Any], flags: int = 0, copy: bool = True,
                              track: bool = False) -> None:  # fmt: skip
@@ -184,13 +195,22 @@ class Socket(SocketBase):
         with engine.lock:
             engine.closed = True
             engine.notify()
-        for hook, stream in self._monitor_hooks:
-            with contextlib.suppress(ValueError):
-                engine.monitors.remove(hook)
-            stream.queue.put_nowait(None)
-        self.context._forget(self)
+        self.disable_monitor()
+        if value == 0:  # nothing to wait for: every connection goes now
+            engine.abort()
+            self.context._forget(self)
+            self._closed_event.set()
+            return
+        engine.release()  # the addresses are free when close() returns
         task = engine.loop.create_task(engine.close(None if value < 0 else value / 1000))
-        task.add_done_callback(lambda _: self._closed_event.set())
+        self.context._closing.add(task)
+
+        def closed(_: object) -> None:
+            self.context._closing.discard(task)
+            self.context._forget(self)
+            self._closed_event.set()
+
+        task.add_done_callback(closed)
 
     def __enter__(self) -> Self:
         return self
@@ -234,12 +254,18 @@ class Poller:
         del self.sockets[socket]
 
     async def poll(self, timeout: float | None = None) -> list[tuple[Socket, int]]:
+        """Wait up to ``timeout`` ms for any socket to be ready; as :meth:`zmtp.Poller.poll`."""
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None or timeout < 0 else loop.time() + timeout / 1000
+        if not self.sockets:  # nothing to wait for but the time
+            if deadline is not None:
+                await asyncio.sleep(max(0.0, deadline - loop.time()))
+            return []
         while True:
             futures = []
             found = []
             for sock, flags in self.sockets.items():
+                sock._check_open()
                 with sock._engine.lock:
                     events = sock._events_locked() & flags
                     if not events:
@@ -249,8 +275,12 @@ class Poller:
             if found or (deadline is not None and loop.time() >= deadline):
                 for future in futures:
                     future.cancel()
+                for sock in self.sockets:
+                    sock._engine.forget_cancelled()
                 return found
             remaining = None if deadline is None else deadline - loop.time()
             await asyncio.wait(futures, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
             for future in futures:
                 future.cancel()
+            for sock in self.sockets:
+                sock._engine.forget_cancelled()

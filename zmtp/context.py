@@ -76,12 +76,10 @@ class Context:
             except BaseException as exc:  # handed to the calling thread
                 future.set_exception(exc)
 
-        self.loop.call_soon_threadsafe(run)
+        # The running loop even after term(): closing sockets still needs it.
+        loop = self._loop if self._loop is not None else self.loop
+        loop.call_soon_threadsafe(run)
         return future.result()
-
-    def wait(self, coroutine: Any, timeout: float | None = None) -> Any:
-        """Run ``coroutine`` on the I/O thread and wait for it."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
     # -- sockets -------------------------------------------------------------------
 
@@ -103,10 +101,14 @@ class Context:
     def term(self) -> None:
         """Terminate: wake every blocked call with ETERM, wait for sockets to close.
 
-        Like pyzmq, this waits until every socket of the context has been closed (each
-        with its linger); blocked calls in other threads raise
+        Like pyzmq, this waits until every socket of the context has been closed and
+        has finished lingering; blocked calls in other threads raise
         :class:`~zmtp.errors.ContextTerminated` so that their owners can close them.
+        Calling it from the I/O thread (a monitor callback) is refused: it would wait
+        on itself.
         """
+        if self.on_loop_thread():
+            raise ZMQError(C.EINVAL, "Context.term() cannot run on the context's I/O thread")
         with self._lock:
             self.terminated = True
             sockets = list(self._sockets)

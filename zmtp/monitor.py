@@ -67,20 +67,28 @@ def watcher(events: int, deliver: Callable[[MonitorEvent], None]) -> Callable[..
     return hook
 
 
-def monitor_socket(sock: Any, events: int) -> Any:
-    """A PAIR socket that receives ``sock``'s monitor messages (blocking API)."""
-    name = f"inproc://zmtp.monitor.{next(_ids)}"
+def monitor_socket(sock: Any, events: int, addr: str | None = None) -> Any:
+    """A PAIR socket that receives ``sock``'s monitor messages (either API).
+
+    ``addr`` names the inproc endpoint the events travel through, as pyzmq's
+    ``get_monitor_socket(addr=...)`` does; by default one is made up.
+    """
+    name = addr or f"inproc://zmtp.monitor.{next(_ids)}"
     source = sock.context.socket(C.PAIR)
     source.linger = 0
     source.bind(name)
     sink = sock.context.socket(C.PAIR)
     sink.connect(name)
 
+    engine = source._engine
+
     def deliver(event: MonitorEvent) -> None:
-        if not source.closed:
-            # A full or closed monitor must not hurt the socket it watches.
-            with contextlib.suppress(Exception):
-                source.send_multipart(encode_monitor_message(event), C.NOBLOCK)
+        # Straight into the engine, never waiting (either API, from the I/O thread): a
+        # full or closed monitor drops the event rather than hurt the socket it watches.
+        with engine.lock:
+            if not engine.closed:
+                with contextlib.suppress(Exception):
+                    engine.try_send(encode_monitor_message(event))
 
     hook = watcher(events, deliver)
     sock._engine.monitors.append(hook)

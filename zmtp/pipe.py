@@ -33,6 +33,16 @@ class Link(Protocol):
         """Close the connection (thread-safe)."""
 
 
+class NullLink:
+    """The link of a pipe that has nothing to move yet: a connect not made, an inproc
+    partner not bound, XPUB's own queue of subscription messages."""
+
+    def kick(self) -> None: ...
+    def pause_reading(self) -> None: ...
+    def resume_reading(self) -> None: ...
+    def close(self) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Subscription:
     """A subscription (or cancellation) travelling down a pipe instead of a message."""
@@ -112,6 +122,20 @@ class Pipe:
         if self.rcvhwm and len(self.inbound) >= self.rcvhwm and not self.paused:
             self.paused = True
             self.link.pause_reading()
+
+    def discard_inbound(self) -> None:
+        """Drop every received message not yet read, and read from the link again."""
+        self.inbound.clear()
+        if self.paused:
+            self.paused = False
+            self.link.resume_reading()
+
+    def drop_control(self, kind: type) -> None:
+        """Remove queued control items of ``kind`` (to be sent afresh on a new connection)."""
+        stale = [item for item in self.outbound if isinstance(item, kind)]
+        for item in stale:
+            self.outbound.remove(item)
+        self.control -= len(stale)
 
     def read(self) -> list[bytes]:
         """Take the oldest received message (the caller checked there is one)."""

@@ -6,6 +6,8 @@ Sends and receives run in the caller's thread against the socket engine (see
 
 from __future__ import annotations
 
+import asyncio
+import random
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -145,9 +147,18 @@ class SocketBase:
 
     def bind_to_random_port(self, addr: str, min_port: int = 49152, max_port: int = 65536,
                             max_tries: int = 100) -> int:  # fmt: skip
-        """Bind ``addr`` (``tcp://host``) to a free port and return it (pyzmq's helper)."""
-        self.bind(f"{addr}:0")
-        return int(self.getsockopt(C.LAST_ENDPOINT).rsplit(":", 1)[1])
+        """Bind ``addr`` (``tcp://host``) to a free port in [min_port, max_port) and return
+        it (pyzmq's helper); EADDRINUSE after ``max_tries`` ports that were taken."""
+        for _ in range(max_tries):
+            port = random.randrange(min_port, max_port)
+            try:
+                self.bind(f"{addr}:{port}")
+            except ZMQError as exc:
+                if exc.errno in (C.EADDRINUSE, C.EACCES):
+                    continue
+                raise
+            return port
+        raise ZMQError(C.EADDRINUSE, f"no free port in [{min_port}, {max_port}) for {addr}")
 
     def connect(self, endpoint: str) -> None:
         """Connect to ``endpoint`` in the background; reconnects until disconnected."""
@@ -189,7 +200,11 @@ class SocketBase:
         if kind in ("SERVER", "PEER"):
             if routing_id is None:
                 raise ZMQError(C.EHOSTUNREACH, f"a {kind} message needs routing_id=")
-            return [int(routing_id).to_bytes(4, "big"), data]
+            if isinstance(routing_id, bool) or not isinstance(routing_id, int):
+                raise ZMQError(C.EINVAL, f"routing_id must be an int, not {routing_id!r}")
+            if not 0 < routing_id <= 0xFFFF_FFFF:
+                raise ZMQError(C.EHOSTUNREACH, f"no peer has routing id {routing_id}")
+            return [routing_id.to_bytes(4, "big"), data]
         if kind == "RADIO":
             if group is None:
                 raise ZMQError(C.EINVAL, "a RADIO message needs group=")
@@ -214,6 +229,17 @@ class SocketBase:
         self._check_open()
         self._control(self._engine.disconnect, endpoint)
 
+    def _first_part(self, flags: int) -> None:
+        """Before taking the first part of a multipart message: refuse it now if the
+        pattern forbids a send (EFSM, ENOTSUP) or, with NOBLOCK, if the message could not
+        be queued (EAGAIN), as libzmq decides at the first part."""
+        if self._sending:
+            return
+        self._check_open()
+        with self._engine.lock:
+            if not self._engine.pattern.can_send() and flags & C.NOBLOCK:
+                raise Again()
+
     # -- monitoring ----------------------------------------------------------------
 
     def add_monitor(self, callback: Callable[[Any], None], events: int = C.EVENT_ALL) -> None:
@@ -226,7 +252,7 @@ class SocketBase:
         """A PAIR socket receiving this socket's monitor messages (pyzmq's method)."""
         from zmtp.monitor import monitor_socket
 
-        return monitor_socket(self, events)
+        return monitor_socket(self, events, addr)
 
     def disable_monitor(self) -> None:
         for hook, source in self._monitor_hooks:
@@ -272,22 +298,37 @@ class SocketBase:
         return self._engine.closed
 
     def close(self, linger: int | None = None) -> None:
-        """Close; queued messages are sent for up to ``linger`` ms (the option if None)."""
-        if self._closed_event.is_set():
-            return
-        value = self._engine.options.get("linger") if linger is None else linger
-        seconds = None if value < 0 else value / 1000
+        """Close at once; queued messages go on being sent in the background for up to
+        ``linger`` ms (the option if None; -1 for as long as it takes).
+
+        As with pyzmq, this returns without waiting: bound addresses are free when it
+        returns, and :meth:`zmtp.Context.term` waits for the lingering to end.
+        """
         engine = self._engine
+        if engine.closed:
+            return
+        value = engine.options.get("linger") if linger is None else linger
         with engine.lock:
             engine.closed = True
             engine.notify()
         self.disable_monitor()
-        try:
-            if self.context._loop is not None:
-                self.context.wait(engine.close(seconds))
-        finally:
-            self.context._forget(self)
-            self._closed_event.set()
+        loop = self.context._loop
+        if loop is None:
+            self._closed()
+            return
+        if value == 0:  # nothing to wait for: every connection goes now
+            self.context.call(engine.abort)
+            self._closed()
+            return
+        self.context.call(engine.release)
+        future = asyncio.run_coroutine_threadsafe(
+            engine.close(None if value < 0 else value / 1000), loop
+        )
+        future.add_done_callback(lambda _: self._closed())
+
+    def _closed(self) -> None:
+        self.context._forget(self)
+        self._closed_event.set()
 
     def __enter__(self) -> Self:
         return self
@@ -325,12 +366,12 @@ class Socket(SocketBase):
                     return
         frame = _frame_bytes(data)
         if flags & C.SNDMORE:
-            if not self._sending:
-                self._check_open()
+            self._first_part(flags)
             self._sending.append(frame)
             return
-        frames, self._sending = [*self._sending, frame], []
+        frames = [*self._sending, frame]
         self._wait(lambda: self._engine.try_send(frames) or None, "sndtimeo", flags)
+        self._sending = []  # only once accepted: a failed last part keeps the others
 
     def send_multipart(self, msg_parts: Sequence[Any], flags: int = 0, copy: bool = True,
                        track: bool = False) -> None:  # fmt: skip

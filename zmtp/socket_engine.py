@@ -16,6 +16,7 @@ The split of work between threads, decided once:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -47,7 +48,9 @@ class SocketEngine:
         self.cond = threading.Condition(self.lock)
         self.options = Options(socket_type)
         self.pattern: Pattern = PATTERNS[name](self.options)
-        self.endpoints: dict[str, Endpoint] = {}  # by the endpoint string given
+        #: Binds and connects by endpoint string (the given one, and for a bind the one
+        #: actually bound); several connects to one endpoint are each kept, as libzmq does.
+        self.endpoints: dict[str, list[Endpoint]] = {}
         self.closed = False
         self._futures: list[asyncio.Future[None]] = []
         self.watchers: set[Callable[[], None]] = set()
@@ -80,6 +83,14 @@ class SocketEngine:
         self._futures.append(future)
         return future
 
+    def forget(self, future: asyncio.Future[None]) -> None:
+        """A waiter gave up (timeout, NOBLOCK): do not keep its future."""
+        with contextlib.suppress(ValueError):
+            self._futures.remove(future)
+
+    def forget_cancelled(self) -> None:
+        self._futures = [f for f in self._futures if not f.done()]
+
     # -- peers, called by links on the loop ------------------------------------------
 
     def new_pipe(self, link: Link, peer_type: str = "") -> Pipe:
@@ -105,6 +116,12 @@ class SocketEngine:
             self.pattern.detach(pipe)
             if discard:
                 pipe.outbound.clear()
+            self.notify()
+
+    def disconnected(self, pipe: Pipe) -> None:
+        """A connect's pipe lost its connection; the pipe waits for the next one."""
+        with self.lock:
+            self.pattern.lost(pipe)
             self.notify()
 
     def incoming(self, pipe: Pipe, messages: list[list[bytes]]) -> None:
@@ -141,8 +158,7 @@ class SocketEngine:
         where = self._parse(endpoint)
         listener = listener_for(self, where)
         actual = listener.open()
-        self.endpoints[endpoint] = listener
-        self.endpoints.setdefault(actual, listener)
+        self._remember(listener, endpoint, actual)
         self.options.set_internal("last_endpoint", actual)
         self.emit(C.EVENT_LISTENING, 0, actual)
         return actual
@@ -157,10 +173,14 @@ class SocketEngine:
 
         where = self._parse(endpoint)
         connecter = connecter_for(self, where)
-        self.endpoints[endpoint] = connecter
+        self._remember(connecter, endpoint)
         self.options.set_internal("last_endpoint", endpoint)
         connecter.open()
         pipe = getattr(connecter, "pipe", None)
+        assign = getattr(self.pattern, "assign", None)
+        if pipe is not None and assign is not None:  # PEER: the id exists from the connect on
+            with self.lock:
+                assign(pipe)
         return pipe.routing_id if pipe is not None else b""
 
     def unbind(self, endpoint: str) -> None:
@@ -169,14 +189,24 @@ class SocketEngine:
     def disconnect(self, endpoint: str) -> None:
         self._drop_endpoint(endpoint, "connected")
 
+    def _remember(self, endpoint: Endpoint, *names: str) -> None:
+        for name in dict.fromkeys(names):
+            self.endpoints.setdefault(name, []).append(endpoint)
+
+    def _all_endpoints(self) -> list[Endpoint]:
+        return list(dict.fromkeys(e for found in self.endpoints.values() for e in found))
+
     def _drop_endpoint(self, endpoint: str, kind: str) -> None:
         self._check_open()
         found = self.endpoints.pop(endpoint, None)
-        if found is None:
+        if not found:
             raise ZMQError(C.ENOENT, f"{endpoint} is not {kind} on this socket")
-        for key in [k for k, v in self.endpoints.items() if v is found]:
-            del self.endpoints[key]
-        found.close(linger=0.0)
+        for name, others in list(self.endpoints.items()):
+            self.endpoints[name] = [e for e in others if e not in found]
+            if not self.endpoints[name]:
+                del self.endpoints[name]
+        for each in found:
+            each.close(linger=0.0)
 
     def _parse(self, endpoint: str) -> object:
         try:
@@ -188,10 +218,26 @@ class SocketEngine:
         if self.closed:
             raise ZMQError(C.ENOTSOCK, "socket is closed")
 
+    def release(self) -> None:
+        """Take no new peers and free every bound address now (the first step of close)."""
+        self.closed = True
+        for endpoint in self._all_endpoints():
+            endpoint.release()
+
+    def abort(self) -> None:
+        """Close every endpoint now, dropping what is queued (LINGER 0, SOCK-ALL-043)."""
+        self.closed = True
+        endpoints = self._all_endpoints()
+        self.endpoints.clear()
+        for endpoint in endpoints:
+            endpoint.close(0.0)
+        with self.lock:
+            self.notify()
+
     async def close(self, linger: float | None) -> None:
         """Close every endpoint, sending what is queued for up to ``linger`` seconds."""
         self.closed = True
-        endpoints = list(dict.fromkeys(self.endpoints.values()))
+        endpoints = self._all_endpoints()
         self.endpoints.clear()
         await asyncio.gather(*(e.close_gracefully(linger) for e in endpoints))
         with self.lock:

@@ -232,8 +232,5 @@ class _ZapCall:
         dealer = self._dealer
         if dealer.closed:
             return
-        dealer.closed = True
         dealer.watchers.discard(self._wake)
-        for endpoint in list(dict.fromkeys(dealer.endpoints.values())):
-            endpoint.close(0.0)
-        dealer.endpoints.clear()
+        dealer.abort()

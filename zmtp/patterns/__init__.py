@@ -1,4 +1,4 @@
-"""Socket patterns: one small routing strategy per socket type, behind one ABC."""
+"""Socket patterns: one small routing strategy per socket type, each a Pattern subclass."""
 
 from __future__ import annotations
 

@@ -127,6 +127,13 @@ class Pattern:
         """
         return True
 
+    def lost(self, pipe: Pipe) -> None:
+        """``pipe``'s connection broke, but the pipe stays for a reconnect (a connect).
+
+        What the pattern knew of the peer behind it (identity, subscriptions, groups) is
+        void: the next connection may be another peer.
+        """
+
     def detach(self, pipe: Pipe) -> None:
         """A peer went away; messages it already delivered may still be read."""
         if pipe in self.pipes:
@@ -145,6 +152,14 @@ class Pattern:
 
     def writable(self) -> bool:
         return False
+
+    def can_send(self) -> bool:
+        """Whether a message could be queued now; raises what :meth:`send` would raise
+        for a send the pattern forbids (EFSM). Used to accept or refuse the first part
+        of a multipart message, as libzmq does."""
+        if not self.sends:
+            raise ZMQError(C.ENOTSUP, f"a {self.socket_type} socket cannot send")
+        return self.writable()
 
     def subscribe(self, topic: bytes, subscribe: bool) -> None:
         """The application set SUBSCRIBE or UNSUBSCRIBE."""

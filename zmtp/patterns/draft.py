@@ -83,12 +83,19 @@ class Server(_SinglePart):
         super().__init__(options)
         self.by_id: dict[int, Pipe] = {}
 
+    def assign(self, pipe: Pipe) -> int:
+        """``pipe``'s routing id, chosen on first use: 32-bit, never zero, unique among
+        current peers (SOCK-ALL-025/026); a connect's pipe keeps it across reconnects."""
+        if not pipe.routing_id:
+            number = next(self._ids) % 0xFFFF_FFFF or next(self._ids)
+            pipe.routing_id = number.to_bytes(4, "big")
+        number = int.from_bytes(pipe.routing_id, "big")
+        self.by_id[number] = pipe
+        return number
+
     def attach(self, pipe: Pipe) -> bool:
         super().attach(pipe)
-        # Ids are 32-bit, never zero, unique among current peers (SOCK-ALL-025/026).
-        number = next(self._ids) % 0xFFFF_FFFF or next(self._ids)
-        pipe.routing_id = number.to_bytes(4, "big")
-        self.by_id[number] = pipe
+        self.assign(pipe)
         return True
 
     def detach(self, pipe: Pipe) -> None:
@@ -158,6 +165,9 @@ class Radio(Pattern):
     def writable(self) -> bool:
         return True
 
+    def lost(self, pipe: Pipe) -> None:
+        pipe.state = None  # the next dish joins afresh (PAT-DISH-005)
+
     def group(self, pipe: Pipe, group: bytes, join: bool) -> None:
         if not isinstance(pipe.state, Counter):
             pipe.state = Counter()
@@ -194,8 +204,7 @@ class Dish(Queued):
 
     def ready(self, pipe: Pipe, identity: bytes) -> bool:
         # Every (re)connection learns every group (PAT-DISH-005).
-        for item in [m for m in pipe.outbound if isinstance(m, GroupMembership)]:
-            pipe.outbound.remove(item)
+        pipe.drop_control(GroupMembership)
         for group in self.groups:
             pipe.write(GroupMembership(group, True))
         return True

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import Counter
 
 from zmtp.options import Options
-from zmtp.patterns.base import Pattern, Queued
-from zmtp.pipe import Pipe, Subscription
+from zmtp.patterns.base import FairQueue, Pattern, Queued
+from zmtp.pipe import NullLink, Pipe, Subscription
 
 
 def matches(topics: Counter[bytes], frame: bytes) -> bool:
@@ -83,6 +83,11 @@ class Pub(Pattern):
 
     def detach(self, pipe: Pipe) -> None:
         super().detach(pipe)
+        self.lost(pipe)
+
+    def lost(self, pipe: Pipe) -> None:
+        # The subscriber's subscriptions go with it, as if it had cancelled each one
+        # (PAT-XPUB-008); a reconnection sends them afresh (ZMTP-SUB-006).
         topics = pipe.state
         if isinstance(topics, Counter):
             pipe.state = Counter()
@@ -99,12 +104,15 @@ class XPub(Pub):
 
     def __init__(self, options: Options) -> None:
         super().__init__(options)
-        self.queue = Queued(options).queue
-        self._upstream = Pipe(_NoLink(), sndhwm=0, rcvhwm=0, peer_type="XPUB")
+        self.queue = FairQueue()
+        self._upstream = Pipe(NullLink(), sndhwm=0, rcvhwm=0, peer_type="XPUB")
 
     def changed(self, topic: bytes, subscribe: bool, *, first: bool) -> None:
         # PAT-XPUB-005..008: first subscribe (every one with XPUB_VERBOSE), last cancel.
         if first or (subscribe and self.options.get("xpub_verbose")):
+            most = self.options.get("rcvhwm")
+            if most and len(self._upstream.inbound) >= most:
+                return  # the application is not reading: drop, as for any full queue
             self.queue.arrived(self._upstream, [(b"\x01" if subscribe else b"\x00") + topic])
 
     def data(self, pipe: Pipe, message: list[bytes]) -> None:
@@ -116,15 +124,6 @@ class XPub(Pub):
 
     def readable(self) -> bool:
         return bool(self.queue)
-
-
-class _NoLink:
-    """The link of XPUB's internal queue of subscription messages: nothing to move."""
-
-    def kick(self) -> None: ...
-    def pause_reading(self) -> None: ...
-    def resume_reading(self) -> None: ...
-    def close(self) -> None: ...
 
 
 class Sub(Queued):
@@ -140,9 +139,7 @@ class Sub(Queued):
 
     def ready(self, pipe: Pipe, identity: bytes) -> bool:
         # Every (re)connection gets all current subscriptions, once (ZMTP-SUB-006).
-        stale = [m for m in pipe.outbound if isinstance(m, Subscription)]
-        for item in stale:
-            pipe.outbound.remove(item)
+        pipe.drop_control(Subscription)
         for topic in self.topics:
             pipe.write(Subscription(topic, True))
         return True

@@ -47,7 +47,7 @@ class Req(Dealer):
 
     def _drop_pending(self) -> None:
         for pipe in self.pipes:
-            pipe.inbound.clear()
+            pipe.discard_inbound()
         self.queue.ready.clear()
 
     def incoming(self, pipe: Pipe, message: list[bytes]) -> None:
@@ -78,6 +78,11 @@ class Req(Dealer):
 
     def readable(self) -> bool:
         return self.waiting_on is not None and bool(self.queue)
+
+    def can_send(self) -> bool:
+        if self.waiting_on is not None and not self.options.get("req_relaxed"):
+            raise ZMQError(C.EFSM, "REQ must receive the reply before sending again")
+        return self.balancer.writable()
 
     def writable(self) -> bool:
         if self.waiting_on is not None and not self.options.get("req_relaxed"):
@@ -125,6 +130,11 @@ class Rep(Queued):
     def readable(self) -> bool:
         return self.replying_to is None and bool(self.queue)
 
+    def can_send(self) -> bool:
+        if self.replying_to is None:
+            raise ZMQError(C.EFSM, "REP has no request to reply to")
+        return True
+
     def writable(self) -> bool:
         return self.replying_to is not None
 
@@ -140,16 +150,21 @@ class Router(Queued):
         self.by_id: dict[bytes, Pipe] = {}
         self._next_id = itertools.count(0x0067_0000)
 
+    def lost(self, pipe: Pipe) -> None:
+        if self.by_id.get(pipe.routing_id) is pipe:
+            del self.by_id[pipe.routing_id]
+
     def ready(self, pipe: Pipe, announced: bytes) -> bool:
         """Give ``pipe`` its identity; ``False`` refuses a duplicate (PAT-ROUTER-002..005)."""
+        self.lost(pipe)  # a reconnected pipe drops the identity of its last peer
         if announced and announced[0] != 0:
             holder = self.by_id.get(announced)
             if holder is not None and holder is not pipe:
                 if not self.options.get("router_handover"):
                     return False
-                # The newcomer takes the identity over and the old connection closes.
+                # The newcomer takes the identity over and the old connection closes;
+                # what the old one delivered still reads with its identity (PAT-ROUTER-007).
                 del self.by_id[announced]
-                holder.routing_id = b""
                 holder.link.close()
             pipe.routing_id = announced
         else:

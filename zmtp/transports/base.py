@@ -10,6 +10,11 @@ class Endpoint(Protocol):
         """Start (listen, or begin connecting); return the endpoint string."""
         ...
 
+    def release(self) -> None:
+        """Take no new peers and free the address now (a closing socket's first step);
+        connections that exist may still drain in :meth:`close_gracefully`."""
+        ...
+
     def close(self, linger: float) -> None:
         """Stop at once (unbind, disconnect), dropping what is queued."""
         ...

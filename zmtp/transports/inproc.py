@@ -7,6 +7,7 @@ by its socket type and identity, as a ZMTP handshake would (SOCK-COMPAT-*).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,7 @@ from zmtp import constants as C
 from zmtp.codec.commands import Metadata
 from zmtp.endpoint import Endpoint as Where
 from zmtp.errors import ZMQError
-from zmtp.pipe import GroupMembership, Pipe, Subscription
+from zmtp.pipe import GroupMembership, NullLink, Pipe, Subscription
 from zmtp.socket_types import USES_IDENTITY, compatible
 
 if TYPE_CHECKING:
@@ -29,6 +30,8 @@ class InprocLink:
         self.pipe = pipe
         self.endpoint = endpoint
         self.partner: InprocLink | None = None
+        #: The listener that keeps this link, to forget it when it is unlinked.
+        self.owner: InprocListener | None = None
         self._scheduled = False
 
     def kick(self) -> None:
@@ -50,6 +53,8 @@ class InprocLink:
         with self.engine.lock:
             out = self.pipe.outbound
             items = [out.popleft() for _ in range(max(0, min(room, len(out))))]
+            self.pipe.control -= sum(1 for item in items if not isinstance(item, list))
+            left = bool(out)
         messages: list[list[bytes]] = []
         for item in items:
             if isinstance(item, list):
@@ -66,6 +71,14 @@ class InprocLink:
             partner.engine.incoming(target, messages)
         if items:
             self.engine.drained()
+        # The partner's pattern may have dropped what it took (a SUB's filter, a REQ
+        # with no request out), so its queue never paused: go on while there is room.
+        if left and not target.paused:
+            self.kick()
+
+    def pending(self) -> bool:
+        """Whether messages still wait to cross to the partner."""
+        return self.partner is not None and bool(self.pipe.outbound)
 
     def pause_reading(self) -> None:
         """The partner stops sending by itself when our queue is full."""
@@ -84,6 +97,9 @@ class InprocLink:
             partner.partner = None
             partner.engine.detach(partner.pipe, discard=True)
             self.engine.detach(self.pipe, discard=True)
+            for link in (self, partner):
+                if link.owner is not None:
+                    link.owner.forget(link)
 
 
 def _metadata(engine: SocketEngine) -> Metadata:
@@ -110,16 +126,24 @@ class InprocListener:
             connecter.join(self)
         return f"inproc://{self.name}"
 
-    def close(self, linger: float) -> None:
+    def forget(self, link: InprocLink) -> None:
+        if link in self.links:
+            self.links.remove(link)
+
+    def release(self) -> None:
         registry = self.engine.context.inproc
         with registry.lock:
             if registry.bound.get(self.name) is self:
                 del registry.bound[self.name]
-        for link in self.links:
+
+    def close(self, linger: float) -> None:
+        self.release()
+        for link in list(self.links):
             link.unlink()
         self.links.clear()
 
     async def close_gracefully(self, linger: float | None) -> None:
+        await _drain(self.links, linger)
         self.close(0.0)
 
 
@@ -128,7 +152,7 @@ class InprocConnecter:
         self.engine = engine
         self.name = where.path
         self.link: InprocLink | None = None
-        self.pipe = engine.new_pipe(_Waiting())
+        self.pipe = engine.new_pipe(NullLink())
 
     def open(self) -> str:
         if not self.engine.options.get("immediate"):
@@ -150,10 +174,11 @@ class InprocConnecter:
             ours.emit(C.EVENT_HANDSHAKE_FAILED_PROTOCOL, 0, f"inproc://{self.name}", reason)
             return
         endpoint = f"inproc://{self.name}"
-        their_pipe = theirs.new_pipe(_Waiting())
+        their_pipe = theirs.new_pipe(NullLink())
         mine = InprocLink(ours, self.pipe, endpoint)
         other = InprocLink(theirs, their_pipe, endpoint)
         if theirs.admit(their_pipe, _metadata(ours)) is not None:
+            theirs.detach(their_pipe, discard=True)
             return
         if ours.admit(self.pipe, _metadata(theirs)) is not None:
             theirs.detach(their_pipe, discard=True)
@@ -162,17 +187,21 @@ class InprocConnecter:
         self.pipe.link, their_pipe.link = mine, other
         self.link = mine
         listener.links.append(other)
+        other.owner = listener
         ours.emit(C.EVENT_CONNECTED, 0, endpoint)
         theirs.emit(C.EVENT_ACCEPTED, 0, endpoint)
         mine.kick()
         other.kick()
 
-    def close(self, linger: float) -> None:
+    def release(self) -> None:
         registry = self.engine.context.inproc
         with registry.lock:
             waiting = registry.pending.get(self.name, [])
             if self in waiting:
                 waiting.remove(self)
+
+    def close(self, linger: float) -> None:
+        self.release()
         if self.link is not None:
             self.link.unlink()
         else:
@@ -180,17 +209,22 @@ class InprocConnecter:
 
     async def close_gracefully(self, linger: float | None) -> None:
         if self.link is not None:
-            self.link._flush()
+            await _drain([self.link], linger)
         self.close(0.0)
 
 
-class _Waiting:
-    """A pipe's link before its inproc partner exists."""
-
-    def kick(self) -> None: ...
-    def pause_reading(self) -> None: ...
-    def resume_reading(self) -> None: ...
-    def close(self) -> None: ...
+async def _drain(links: list[InprocLink], linger: float | None) -> None:
+    """Wait until ``links`` have moved everything across, for at most ``linger`` seconds."""
+    if linger == 0 or not links:
+        return
+    loop = asyncio.get_running_loop()
+    deadline = None if linger is None else loop.time() + linger
+    while any(link.pending() for link in list(links)):
+        if deadline is not None and loop.time() >= deadline:
+            return
+        for link in links:
+            link.kick()
+        await asyncio.sleep(0.005)
 
 
 class InprocRegistry:

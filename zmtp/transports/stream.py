@@ -36,7 +36,7 @@ from zmtp.events import (
     SubscriptionChanged,
 )
 from zmtp.mechanisms import from_options
-from zmtp.pipe import GroupMembership, Pipe, Subscription
+from zmtp.pipe import GroupMembership, NullLink, Pipe, Subscription
 from zmtp.socket_engine import SocketEngine
 from zmtp.zap import AuthenticationFailure, ZapRequest, ask
 
@@ -211,7 +211,9 @@ class StreamLink(asyncio.Protocol):
             else:
                 items = [out.popleft() for _ in range(_BATCH)]
             more = bool(out)
-            control, pipe.control = pipe.control, 0
+            control = pipe.control
+            if control:  # count only the control items taken; the rest wait their turn
+                pipe.control -= sum(1 for item in items if item.__class__ is not list)
         if not control:  # the data path: messages only
             conn.send_messages(items)  # type: ignore[arg-type]
             self._after_flush(more)
@@ -330,15 +332,6 @@ def _resume(transport: asyncio.Transport) -> None:
             transport.resume_reading()
 
 
-class _Stopped:
-    """The link of a connecter's pipe while it has no connection: messages wait."""
-
-    def kick(self) -> None: ...
-    def pause_reading(self) -> None: ...
-    def resume_reading(self) -> None: ...
-    def close(self) -> None: ...
-
-
 class StreamListener:
     """A bound tcp or ipc endpoint and the connections it accepted."""
 
@@ -349,6 +342,7 @@ class StreamListener:
         self.retry = True
         self._server: asyncio.AbstractServer | None = None
         self._sock: socket.socket | None = None
+        self._released = False
         self.endpoint = ""
 
     def open(self) -> str:
@@ -385,6 +379,8 @@ class StreamListener:
             raise ZMQError(exc.errno or C.EINVAL, f"cannot bind {where}: {exc.strerror}") from None
 
     async def _serve(self, sock: socket.socket) -> None:
+        if self._released:  # released before the loop got to it
+            return
         loop = self.engine.loop
         if self.where.transport == "ipc":
             self._server = await loop.create_unix_server(self._link, sock=sock)
@@ -398,20 +394,25 @@ class StreamListener:
         # An accepted peer's queue dies with its connection (SOCK-ALL-012).
         self.engine.detach(link.pipe, discard=True)
 
-    def close(self, linger: float) -> None:
+    def release(self) -> None:
+        if self._released:
+            return
+        self._released = True
         if self._server is not None:
             self._server.close()
         elif self._sock is not None:
             self._sock.close()
-        for link in list(self.links):
-            link.abort()
         if self.where.transport == "ipc":
             with contextlib.suppress(OSError):
                 os.unlink(self.where.path)
 
+    def close(self, linger: float) -> None:
+        self.release()
+        for link in list(self.links):
+            link.abort()
+
     async def close_gracefully(self, linger: float | None) -> None:
-        if self._server is not None:
-            self._server.close()
+        self.release()
         await _linger(self.links, linger)
         self.close(0.0)
 
@@ -425,7 +426,7 @@ class StreamConnecter:
         self.endpoint = endpoint
         self.links: set[StreamLink] = set()
         self.retry = True
-        self.pipe = engine.new_pipe(_Stopped())
+        self.pipe = engine.new_pipe(NullLink())
         self._task: asyncio.Task[None] | None = None
         self._lost = asyncio.Event()
 
@@ -473,10 +474,17 @@ class StreamConnecter:
             await loop.create_connection(factory, where.host, where.port)
 
     def link_lost(self, link: StreamLink) -> None:
-        self.pipe.link = _Stopped()
+        self.pipe.link = NullLink()
         if self.engine.options.get("immediate"):
             self.engine.detach(self.pipe, discard=False)
+        else:
+            self.engine.disconnected(self.pipe)
         self._lost.set()
+
+    def release(self) -> None:
+        self.retry = False  # no more connection attempts; a connection made may drain
+        if self._task is not None and not self.links:
+            self._task.cancel()
 
     def close(self, linger: float) -> None:
         self.retry = False
@@ -487,7 +495,7 @@ class StreamConnecter:
         self.engine.detach(self.pipe, discard=True)
 
     async def close_gracefully(self, linger: float | None) -> None:
-        self.retry = False
+        self.release()
         await _linger(self.links, linger)
         self.close(0.0)
 

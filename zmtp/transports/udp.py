@@ -179,6 +179,9 @@ class _UdpEndpoint(asyncio.DatagramProtocol):
             self.transport.close()
         self.engine.detach(self.pipe, discard=True)
 
+    def release(self) -> None:
+        """A DISH frees its port now; a RADIO may still send what is queued."""
+
     async def close_gracefully(self, linger: float | None) -> None:
         # Datagrams leave as soon as the datagram socket is on the loop: wait for that (up
         # to ``linger``) so that what was sent just after connecting still goes out.
@@ -226,6 +229,9 @@ class UdpConnecter(_UdpEndpoint):
 
 class UdpListener(_UdpEndpoint):
     """A DISH's bound udp port, unicast or joined to a multicast group (ZMTP-UDP-009/011)."""
+
+    def release(self) -> None:
+        self.close()
 
     def open(self) -> str:
         where = self.where
