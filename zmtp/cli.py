@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from conformance.cli import add_subcommands as add_conformance_subcommands
+from conformance.conform.cli import add_subcommands as add_conform_subcommands
 from zmtp import __version__
 from zmtp.codec import Command, Decoder, Greeting, Limits, Message
 from zmtp.codec.commands import parse_command
@@ -148,8 +149,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     decode.set_defaults(func=_cmd_decode)
 
-    add_dissect_subcommands(sub)
+    add_conform_subcommands(sub)
     add_conformance_subcommands(sub)
+    add_dissect_subcommands(sub)
 
     greet_cmd = sub.add_parser(
         "greet", help="handshake with a live endpoint and show what the peer announces"

@@ -170,7 +170,10 @@ class Shim:
             proc.wait(timeout=5)
         for pipe in (proc.stdin, proc.stdout):
             if pipe is not None:
-                pipe.close()
+                # A request the shim died before reading leaves octets in the buffer, and
+                # closing flushes them into the broken pipe: nothing to report any more.
+                with contextlib.suppress(OSError):
+                    pipe.close()
         self._proc = None
         if self._stderr is not None:
             self._stderr.close()

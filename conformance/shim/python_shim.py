@@ -4,6 +4,11 @@
     python -m conformance.shim.python_shim --lib zmq       (libzmq through pyzmq)
 
 One request per line on standard input, one response per line on standard output.
+
+Beyond spec/shim.md this shim answers the kit extension ``zap`` (spec/conform.md): it
+starts a ZAP handler in its context that admits the PLAIN users given in ``users`` and
+every NULL and CURVE client; and it takes the options ``join`` and ``leave`` (a group
+name) for DISH sockets.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import base64
 import importlib
 import json
 import sys
+import threading
 from types import ModuleType
 from typing import Any
 
@@ -28,11 +34,63 @@ CLASSIC = ["REQ", "REP", "DEALER", "ROUTER", "PUB", "XPUB", "SUB", "XSUB", "PUSH
 DRAFT = ["CLIENT", "SERVER", "RADIO", "DISH", "SCATTER", "GATHER", "PEER", "CHANNEL"]
 
 
+class ZapHandler(threading.Thread):
+    """A ZAP handler (RFC 27) on ``inproc://zeromq.zap.01`` in the shim's context."""
+
+    def __init__(self, lib: ModuleType, ctx: Any) -> None:
+        super().__init__(daemon=True, name="zap")
+        self.lib, self.ctx = lib, ctx
+        self.users: dict[str, str] = {}
+        self.bound = threading.Event()
+        self.stopping = threading.Event()
+        self.error: Exception | None = None
+
+    def run(self) -> None:
+        try:
+            sock = self.ctx.socket(self.lib.REP)
+            sock.linger = 0
+            sock.rcvtimeo = 100
+            sock.bind("inproc://zeromq.zap.01")
+        except Exception as exc:  # Shim.zap reports it to the kit
+            self.error = exc
+            self.bound.set()
+            return
+        self.bound.set()
+        while not self.stopping.is_set():
+            try:
+                frames = sock.recv_multipart()
+            except self.lib.ZMQError:
+                continue
+            sock.send_multipart(self.answer(frames))
+        sock.close(linger=0)
+
+    def answer(self, frames: list[bytes]) -> list[bytes]:
+        version, request_id, mechanism, creds = frames[0], frames[1], frames[5], frames[6:]
+        ok = mechanism != b"PLAIN" or (
+            len(creds) == 2
+            and self.users.get(creds[0].decode("latin-1")) == creds[1].decode("latin-1")
+        )
+        status = [b"200", b"OK"] if ok else [b"400", b"unknown user or wrong password"]
+        return [version, request_id, *status, b"", b""]
+
+
 class Shim:
     def __init__(self, lib: ModuleType) -> None:
         self.lib = lib
         self.ctx = lib.Context()
         self.sockets: dict[str, Any] = {}
+        self.zap_handler: ZapHandler | None = None
+
+    def zap(self, req: dict[str, Any]) -> dict[str, Any]:
+        if self.zap_handler is None:
+            handler = ZapHandler(self.lib, self.ctx)
+            handler.start()
+            handler.bound.wait(5)
+            if handler.error is not None:
+                return {"ok": False, "error": "EINVAL", "detail": f"ZAP handler: {handler.error}"}
+            self.zap_handler = handler
+        self.zap_handler.users = {str(k): str(v) for k, v in (req.get("users") or {}).items()}
+        return {"ok": True}
 
     def capabilities(self) -> dict[str, Any]:
         lib = self.lib
@@ -68,6 +126,9 @@ class Shim:
         return {"ok": True}
 
     def _set(self, sock: Any, name: str, value: Any) -> None:
+        if name in ("join", "leave") and hasattr(sock, name):
+            getattr(sock, name)(value)
+            return
         if name in BINARY_OPTIONS and isinstance(value, str):
             value = base64.b64decode(value)
         number = getattr(self.lib, name.upper(), None)
@@ -149,7 +210,7 @@ class Shim:
 
 
 OPS = {"hello", "socket", "setsockopt", "bind", "connect", "unbind", "disconnect", "send",
-       "recv", "close"}  # fmt: skip
+       "recv", "close", "zap"}  # fmt: skip
 
 
 def _b64(data: bytes) -> str:
@@ -187,6 +248,9 @@ def serve(lib_name: str, stdin: Any = None, stdout: Any = None) -> int:
             break
     for sock in shim.sockets.values():
         sock.close(linger=0)
+    if shim.zap_handler is not None:
+        shim.zap_handler.stopping.set()
+        shim.zap_handler.join(2)
     shim.ctx.term()
     return 0
 

@@ -1,0 +1,152 @@
+"""Security mechanisms: each one's success path, as server and as client, and its refusal
+paths (PLAIN-*, CURVE*, SEC-MECH-*, ZAP-STATUS-*). Skipped unless both sides declare the
+mechanism.
+
+A refusal is judged by what reaches the application: nothing may, within a second of the
+client's send (a timed check: no marker can cross a connection that never opens).
+"""
+
+from __future__ import annotations
+
+from conformance.conform.case import Side, case
+from conformance.conform.mechanisms import (
+    PASSWORD,
+    client_options,
+    configure,
+    secure,
+    server_options,
+    zap_handler,
+)
+from conformance.conform.trial import Sock, Trial, show
+from conformance.conform.waits import exchange, nothing_within
+from conformance.report.model import Level
+
+MUST = Level.MUST
+REFUSAL_WAIT_MS = 1000
+
+
+def _works(t: Trial, mechanism: str, subject_is_server: bool, requirement: str) -> None:
+    """The server is the PULL, the client the PUSH; the subject is either."""
+    server_side = Side.SUBJECT if subject_is_server else Side.PARTNER
+    client_side = Side.PARTNER if subject_is_server else Side.SUBJECT
+    server, client = t.socket(server_side, "PULL"), t.socket(client_side, "PUSH")
+    secure(t, server, client, mechanism)
+    t.link(server, client)
+    body = b"over " + mechanism.encode()
+    got = exchange(t, client, server, [body])
+    t.check(got == [body], f"received {show(got)}", requirement)
+
+
+def _refused(t: Trial, server: Sock, client: Sock, requirement: str) -> None:
+    t.link(server, client)
+    client.send([b"must not pass"], 1000)
+    got = nothing_within(server, REFUSAL_WAIT_MS)
+    t.check(got is None, f"the server delivered {show(got)} from a client it should have "
+            "refused", requirement)  # fmt: skip
+
+
+@case(
+    "security.plain.server_accepts",
+    ["PLAIN-WELCOME-001", "PLAIN-READY-001", "ZAP-STATUS-001"],
+    MUST,
+    "a PLAIN client with the right password connects to the PLAIN server (ZAP says 200)",
+    "the handshake completes and a message passes",
+    subject=["PULL"],
+    partner=["PUSH"],
+    mechanisms=["PLAIN"],
+)
+def plain_server_accepts(t: Trial) -> None:
+    _works(t, "PLAIN", True, "PLAIN-READY-001")
+
+
+@case(
+    "security.plain.client",
+    ["PLAIN-HELLO-001", "PLAIN-INITIATE-001", "PLAIN-CLEAR-001"],
+    MUST,
+    "the PLAIN client connects to a PLAIN server with the right password",
+    "the handshake completes and a message passes",
+    subject=["PUSH"],
+    partner=["PULL"],
+    mechanisms=["PLAIN"],
+)
+def plain_client(t: Trial) -> None:
+    _works(t, "PLAIN", False, "PLAIN-CLEAR-001")
+
+
+@case(
+    "security.plain.wrong_password",
+    ["PLAIN-WELCOME-002", "ZAP-STATUS-003"],
+    MUST,
+    "a PLAIN client with a wrong password connects to the PLAIN server (ZAP says 400)",
+    "the server refuses it: nothing from the client is delivered",
+    subject=["PULL"],
+    partner=["PUSH"],
+    mechanisms=["PLAIN"],
+)
+def plain_wrong_password(t: Trial) -> None:
+    server, client = t.subject("PULL"), t.partner("PUSH")
+    zap_handler(t, Side.SUBJECT)
+    configure(server, server_options("PLAIN"))
+    configure(client, client_options("PLAIN", password=PASSWORD + b"-wrong"))
+    _refused(t, server, client, "PLAIN-WELCOME-002")
+
+
+@case(
+    "security.curve.server_accepts",
+    ["CURVEZMQ-READY-002", "CURVE-FRAME-002"],
+    MUST,
+    "a CURVE client that knows the server's public key connects to the CURVE server",
+    "the handshake completes and a message passes",
+    subject=["PULL"],
+    partner=["PUSH"],
+    mechanisms=["CURVE"],
+)
+def curve_server_accepts(t: Trial) -> None:
+    _works(t, "CURVE", True, "CURVEZMQ-READY-002")
+
+
+@case(
+    "security.curve.client",
+    ["CURVEZMQ-INITIATE-003", "CURVEZMQ-MESSAGE-008"],
+    MUST,
+    "the CURVE client connects to a CURVE server whose public key it was given",
+    "the handshake completes and a message passes",
+    subject=["PUSH"],
+    partner=["PULL"],
+    mechanisms=["CURVE"],
+)
+def curve_client(t: Trial) -> None:
+    _works(t, "CURVE", False, "CURVEZMQ-MESSAGE-008")
+
+
+@case(
+    "security.curve.wrong_server_key",
+    ["CURVEZMQ-HELLO-005"],
+    MUST,
+    "a CURVE client that has the wrong public key for the CURVE server connects to it",
+    "the server cannot open the HELLO box and closes: nothing is delivered",
+    subject=["PULL"],
+    partner=["PUSH"],
+    mechanisms=["CURVE"],
+)
+def curve_wrong_server_key(t: Trial) -> None:
+    server, client = t.subject("PULL"), t.partner("PUSH")
+    configure(server, server_options("CURVE"))
+    configure(client, client_options("CURVE", server_key=bytes(32)))
+    _refused(t, server, client, "CURVEZMQ-HELLO-005")
+
+
+@case(
+    "security.mechanism_mismatch",
+    ["SEC-MECH-001", "SEC-MECH-005"],
+    MUST,
+    "a PLAIN client connects to a socket that uses NULL",
+    "the NULL side closes on the mismatch: nothing is delivered",
+    subject=["PULL"],
+    partner=["PUSH"],
+    mechanisms=["PLAIN"],
+)
+def mechanism_mismatch(t: Trial) -> None:
+    server, client = t.subject("PULL"), t.partner("PUSH")
+    configure(client, client_options("PLAIN"))
+    _refused(t, server, client, "SEC-MECH-001")
