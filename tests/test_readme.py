@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,3 +38,14 @@ def test_ci_runs_the_readme_test_command() -> None:
         check=True,
     ).stdout.strip()
     assert found == setup_commands()[1]
+
+
+def test_readme_python_examples_run() -> None:
+    text = (ROOT / "README.md").read_text()
+    examples = re.findall(r"```python\n(.*?)\n```", text, flags=re.S)
+    assert len(examples) >= 3
+    for example in examples:
+        result = subprocess.run(
+            [sys.executable, "-c", example], capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, (example, result.stderr)

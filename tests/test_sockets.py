@@ -290,7 +290,7 @@ def test_poller(ctx: zmtp.Context) -> None:
 
 @pytest.mark.parametrize(
     ("option", "value"),
-    [("sndhwm", "many"), ("sndhwm", -5), ("linger", True), ("nonsense", 1), (99999, 1),
+    [("sndhwm", "many"), ("sndhwm", -5), ("linger", 1.5), ("nonsense", 1), (99999, 1),
      ("routing_id", b"\x00reserved"), ("last_endpoint", "x")],
 )  # fmt: skip
 def test_bad_options_are_einval(ctx: zmtp.Context, option: object, value: object) -> None:

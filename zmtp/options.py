@@ -121,8 +121,9 @@ class Options:
         if spec.readonly:
             raise ZMQError(C.EINVAL, f"socket option {spec.name} is read-only")
         if spec.kind is int:
-            if isinstance(value, bool) or not isinstance(value, int):
+            if not isinstance(value, int):  # bool is accepted, as pyzmq does (curve_server=True)
                 raise ZMQError(C.EINVAL, f"{spec.name} takes an int, not {value!r}")
+            value = int(value)
             if value < spec.least:
                 raise ZMQError(C.EINVAL, f"{spec.name} must be >= {spec.least}, not {value}")
         elif spec.kind is bytes:
