@@ -571,3 +571,29 @@ def test_close_after_term_and_close_on_the_io_thread() -> None:
     s.close()  # after term() began: closes, does not raise
     terminator.join(5)
     assert not terminator.is_alive()
+
+
+def test_frames_carry_the_connection_properties(ctx: zmtp.Context) -> None:
+    # ZAP's User-Id and the peer's metadata reach the application with each message
+    # (issue 7; zmq_msg_gets(3)), through recv(copy=False) frames.
+    from zmtp.auth.thread import ThreadAuthenticator
+
+    auth = ThreadAuthenticator(ctx)
+    auth.start()
+    try:
+        auth.configure_plain(domain="*", passwords={"admin": "secret"})
+        server = sock(ctx, zmtp.PULL, plain_server=1)
+        server.bind("tcp://127.0.0.1:0")
+        client = sock(ctx, zmtp.PUSH, plain_username=b"admin", plain_password=b"secret")
+        client.connect(server.last_endpoint)
+        client.send_multipart([b"one", b"two"])
+        first, second = server.recv_multipart(copy=False)
+        assert (first.bytes, second.bytes) == (b"one", b"two")
+        assert first.get("User-Id") == "admin"
+        assert second["socket-type"] == "PUSH"  # names in any case (ZMTP-META-005)
+        assert (first.get(zmtp.RCVMORE), second.get(zmtp.RCVMORE)) == (1, 0)
+        with pytest.raises(ZMQError) as info:
+            first.get("No-Such-Property")
+        assert info.value.errno == zmtp.EINVAL
+    finally:
+        auth.stop()

@@ -156,7 +156,9 @@ class Socket(SocketBase):
         if not self._receiving:
             self._receiving = await self._wait(self._engine.try_recv, "rcvtimeo", flags)
         data = self._receiving.pop(0)
-        return data if copy else Frame(data, more=bool(self._receiving))
+        if copy:
+            return data
+        return Frame(data, more=bool(self._receiving), properties=self._properties())
 
     async def recv_multipart(self, flags: int = 0, copy: bool = True,
                              track: bool = False) -> list[Any]:  # fmt: skip
@@ -164,7 +166,10 @@ class Socket(SocketBase):
         self._receiving = []
         if copy:
             return list(frames)
-        return [Frame(f, more=i < len(frames) - 1) for i, f in enumerate(frames)]
+        properties = self._properties()
+        return [
+            Frame(f, more=i < len(frames) - 1, properties=properties) for i, f in enumerate(frames)
+        ]
 
     async def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:
         return bytes(await self.recv(flags)).decode(encoding)

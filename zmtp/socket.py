@@ -24,16 +24,37 @@ _FRAME_TYPES = (bytes, bytearray, memoryview)
 
 
 class Frame:
-    """A received frame with its properties, as pyzmq's ``zmq.Frame`` (``copy=False``)."""
+    """A received frame with its properties, as pyzmq's ``zmq.Frame`` (``copy=False``).
 
-    __slots__ = ("bytes", "group", "more", "routing_id")
+    :meth:`get` reads the properties of the connection the frame came from: the peer's
+    metadata (``Socket-Type``, ``Identity``, application properties) and what its ZAP
+    handler said (``User-Id`` and the handler's metadata), as zmq_msg_gets(3) does.
+    """
+
+    __slots__ = ("bytes", "group", "more", "properties", "routing_id")
 
     def __init__(self, data: bytes, *, more: bool = False, routing_id: int | None = None,
-                 group: str | None = None) -> None:  # fmt: skip
+                 group: str | None = None, properties: Any = None) -> None:  # fmt: skip
         self.bytes = data
         self.more = more
         self.routing_id = routing_id
         self.group = group
+        self.properties = properties
+
+    def get(self, name: str | int) -> Any:
+        """A property by name (case does not matter), as ``str``; or ``zmtp.MORE``.
+
+        Raises :class:`~zmtp.errors.ZMQError` (EINVAL) for a property the connection
+        does not have, as pyzmq does.
+        """
+        if name == C.RCVMORE:
+            return int(self.more)
+        value = self.properties.get(name) if isinstance(name, str) and self.properties else None
+        if value is None:
+            raise ZMQError(C.EINVAL, f"the frame's connection has no property {name!r}")
+        return value.decode("utf-8", "replace")
+
+    __getitem__ = get
 
     @property
     def buffer(self) -> memoryview:
@@ -216,10 +237,17 @@ class SocketBase:
         """A received thread-safe message as a Frame with its routing id or group."""
         kind = self._engine.socket_type
         if kind in ("SERVER", "PEER"):
-            return Frame(message[1], routing_id=int.from_bytes(message[0], "big"))
+            return Frame(message[1], routing_id=int.from_bytes(message[0], "big"),
+                         properties=self._properties())  # fmt: skip
         if kind == "DISH":
-            return Frame(message[1], group=message[0].decode("utf-8", "replace"))
-        return Frame(message[0])
+            return Frame(message[1], group=message[0].decode("utf-8", "replace"),
+                         properties=self._properties())  # fmt: skip
+        return Frame(message[0], properties=self._properties())
+
+    def _properties(self) -> Any:
+        """The metadata of the peer the last received message came from."""
+        peer = self._engine.pattern.last_peer()
+        return None if peer is None else peer.metadata
 
     def unbind(self, endpoint: str) -> None:
         self._check_open()
@@ -405,7 +433,9 @@ class Socket(SocketBase):
                 return message[0]
             self._receiving = message
         data = self._receiving.pop(0)
-        return data if copy else Frame(data, more=bool(self._receiving))
+        if copy:
+            return data
+        return Frame(data, more=bool(self._receiving), properties=self._properties())
 
     def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False) -> list[Any]:
         """Receive all frames of the next message."""
@@ -413,7 +443,10 @@ class Socket(SocketBase):
         self._receiving = []
         if copy:
             return frames
-        return [Frame(f, more=i < len(frames) - 1) for i, f in enumerate(frames)]
+        properties = self._properties()
+        return [
+            Frame(f, more=i < len(frames) - 1, properties=properties) for i, f in enumerate(frames)
+        ]
 
     def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:
         return bytes(self.recv(flags)).decode(encoding)

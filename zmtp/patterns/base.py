@@ -26,10 +26,13 @@ class FairQueue:
     message from a pipe moves that pipe to the back, so a busy peer cannot starve others.
     """
 
-    __slots__ = ("ready",)
+    __slots__ = ("last", "ready")
 
     def __init__(self) -> None:
         self.ready: deque[Pipe] = deque()
+        #: The pipe the last message taken came from: the peer whose properties
+        #: (Socket-Type, User-Id, ZAP metadata) a received frame carries.
+        self.last: Pipe | None = None
 
     def arrived(self, pipe: Pipe, message: list[bytes]) -> None:
         pipe.deliver(message)
@@ -44,6 +47,7 @@ class FairQueue:
                 message = pipe.read()
                 if pipe.inbound:
                     ready.append(pipe)
+                self.last = pipe
                 return pipe, message
         return None
 
@@ -161,6 +165,11 @@ class Pattern:
             raise ZMQError(C.ENOTSUP, f"a {self.socket_type} socket cannot send")
         return self.writable()
 
+    def last_peer(self) -> Pipe | None:
+        """The pipe the last received message came from, if the pattern receives."""
+        queue = getattr(self, "queue", None)
+        return queue.last if isinstance(queue, FairQueue) else None
+
     def subscribe(self, topic: bytes, subscribe: bool) -> None:
         """The application set SUBSCRIBE or UNSUBSCRIBE."""
         raise ZMQError(C.EINVAL, f"a {self.socket_type} socket has no subscriptions")
@@ -210,6 +219,7 @@ class Queued(Pattern):
             message = pipe.read()
             if not pipe.inbound:
                 ready.clear()
+            self.queue.last = pipe
             return message
         got = self.queue.pop()
         return None if got is None else got[1]
