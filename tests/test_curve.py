@@ -599,3 +599,86 @@ def test_a_legacy_peer_is_refused() -> None:
     events = conn.receive_data(b"\xff" + bytes(8) + b"\x7f\x01", 0.0)
     assert isinstance(events[-1], ConnectionClosed)
     assert events[-1].error.requirement == "ZMTP-DETECT-008"  # type: ignore[union-attr]
+
+
+# -- the key log ($ZMTPKEYLOGFILE) --------------------------------------------------------
+
+
+def test_key_log_has_a_line_from_each_side_that_opens_the_session(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zmtp.dissect.keylog import KeyLog, open_box
+
+    path = tmp_path / "keys.log"
+    monkeypatch.setenv("ZMTPKEYLOGFILE", str(path))
+    pair = SecurePair(SERVER, CLIENT, zap=known_client)
+    monkeypatch.setenv("ZMTPKEYLOGFILE", str(tmp_path / "later.log"))  # read at creation
+    pair.pump()
+    assert pair.done("server") is not None and pair.done("client") is not None
+    assert not (tmp_path / "later.log").exists()
+    lines = path.read_text().splitlines()
+    assert len(lines) == 2  # the client's after WELCOME, the server's after INITIATE
+    fields = [line.split(" ") for line in lines]
+    assert {f[0] for f in fields} == {"CURVE_SESSION"}
+    client_short = bytes.fromhex(fields[0][1])
+    server_short = bytes.fromhex(fields[0][2])
+    assert [bytes.fromhex(f[1]) for f in fields] == [client_short] * 2
+    assert [bytes.fromhex(f[2]) for f in fields] == [server_short] * 2
+    # C' as the HELLO carries it; the secrets are c' and s', never the long-term keys.
+    assert b"".join(pair.sent["client"])[64 + 8 + 74 : 64 + 8 + 106] == client_short
+    secrets = {bytes.fromhex(f[3]) for f in fields}
+    assert {bytes(nacl.crypto_scalarmult_base(s)) for s in secrets} == {client_short, server_short}
+    assert not secrets & {bytes(SERVER_SECRET), bytes(CLIENT_SECRET)}
+    assert (path.stat().st_mode & 0o777) == 0o600
+    # Each line alone opens what the client sends afterwards.
+    pair.client.send_message([b"in clear"])
+    wire = pair.client.data_to_send()
+    short, sealed = wire[2 + 8 : 2 + 16], wire[2 + 16 :]
+    for line in lines:
+        session = KeyLog.parse(line).session(client_short)
+        assert session is not None
+        assert open_box(session, "message_client", short, sealed) == b"\x00in clear"
+
+
+def test_key_log_is_not_written_when_unset(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ZMTPKEYLOGFILE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    pair = ready_pair()
+    monkeypatch.setenv("ZMTPKEYLOGFILE", str(tmp_path / "later.log"))  # too late
+    pair.client.send_message([b"x"])
+    pair.pump()
+    monkeypatch.setenv("ZMTPKEYLOGFILE", "")  # empty counts as unset
+    ready_pair()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_key_log_that_cannot_be_written_does_not_fail_the_handshake(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("ZMTPKEYLOGFILE", str(tmp_path / "no-such-dir" / "keys.log"))
+    with caplog.at_level("WARNING", logger="zmtp.keylog"):
+        ready_pair()
+    assert "cannot write the CURVE key log" in caplog.text
+
+
+def test_key_log_lines_of_concurrent_connections_do_not_interleave(tmp_path: Any) -> None:
+    import threading
+
+    from zmtp.dissect.keylog import KeyLog
+    from zmtp.keylog import append_session
+
+    path = str(tmp_path / "keys.log")
+    pairs = [nacl.crypto_box_keypair() for _ in range(8)]
+
+    def write(public: bytes, secret: bytes) -> None:
+        for _ in range(50):
+            assert append_session(path, public, bytes(SERVER_PUBLIC), secret)
+
+    threads = [threading.Thread(target=write, args=pair) for pair in pairs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    text = (tmp_path / "keys.log").read_text()
+    assert len(text.splitlines()) == 400
+    assert set(KeyLog.parse(text).sessions) == {bytes(public) for public, _ in pairs}

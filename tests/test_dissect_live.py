@@ -59,7 +59,9 @@ def _knock(port: int) -> None:
 def tcpdump(path: Path, port: int) -> Iterator[Callable[[int], list[Event]]]:
     """Capture ``tcp port N`` on lo into ``path``; yields ``wait(closes)`` that returns the
     dissection once it shows that many CLOSE events."""
-    command = ["tcpdump", "-i", "lo", "-U", "--immediate-mode", "-w", str(path), f"tcp port {port}"]
+    # A 16 MiB buffer: on a loaded machine the default one drops packets (-B, in KiB).
+    command = ["tcpdump", "-i", "lo", "-U", "--immediate-mode", "-B", "16384", "-w", str(path),
+               f"tcp port {port}"]  # fmt: skip
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def started() -> bool:

@@ -14,9 +14,11 @@ Curve25519 box key that both sides share (``crypto_box_beforenm``) and opens the
 INITIATE, READY and MESSAGE boxes of that connection. Which secret the line holds is
 found by deriving its public key.
 
-An implementation writes a line when a handshake completes, appending to the file
-named by the environment variable :data:`ENV_VAR`, as TLS libraries do for
-``SSLKEYLOGFILE``; :func:`log_session` is that writer.
+An implementation writes a line per connection once it knows the session's keys,
+appending to the file named by the environment variable :data:`ENV_VAR`
+(``ZMTPKEYLOGFILE``), as TLS libraries do for ``SSLKEYLOGFILE``. zmtp's CURVE
+mechanism does so; the writer, :func:`log_session`, lives in :mod:`zmtp.keylog`
+(no PyNaCl, no scapy) and is re-exported here.
 
 Opening boxes needs PyNaCl. Without it the file is still parsed and checked, and
 :attr:`KeyLog.can_decrypt` is false.
@@ -24,16 +26,15 @@ Opening boxes needs PyNaCl. Without it the file is still parsed and checked, and
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from zmtp.grammar.curve import KEY_SIZE, NONCE_PREFIXES
+from zmtp.grammar.curve import NONCE_PREFIXES
+from zmtp.keylog import ENV_VAR, LABEL, log_session
 
-#: The environment variable naming the key log an implementation appends to.
-ENV_VAR = "ZMTPKEYLOGFILE"
-LABEL = "CURVE_SESSION"
+__all__ = ["ENV_VAR", "LABEL", "KeyLog", "KeyLogError", "Session", "log_session", "open_box"]
+
 _LINE = re.compile(rf"{LABEL}\s+([0-9a-fA-F]{{64}})\s+([0-9a-fA-F]{{64}})\s+([0-9a-fA-F]{{64}})")
 
 
@@ -129,22 +130,3 @@ def open_box(session: Session, prefix: str, short_nonce: bytes, box: bytes) -> b
     except Exception:  # PyNaCl raises CryptoError, ValueError or TypeError
         return None
     return bytes(plain)
-
-
-def log_session(client_short: bytes, server_short: bytes, secret: bytes) -> bool:
-    """Append a session to the key log named by ``$ZMTPKEYLOGFILE``, if it is set.
-
-    For CURVE implementations: call once per completed handshake with the two
-    short-term public keys and one's own short-term secret key. Returns whether a line
-    was written.
-    """
-    path = os.environ.get(ENV_VAR)
-    if not path:
-        return False
-    for key in (client_short, server_short, secret):
-        if len(key) != KEY_SIZE:
-            raise ValueError(f"CURVE keys are {KEY_SIZE} octets, not {len(key)}")
-    line = f"{LABEL} {client_short.hex()} {server_short.hex()} {secret.hex()}\n"
-    with open(path, "a", encoding="ascii") as sink:
-        sink.write(line)
-    return True

@@ -17,6 +17,14 @@ Every refusal closes without ERROR (RFC 26 §HELLO, §INITIATE), except a ZAP re
 (400/500), which sends ERROR in place of READY (CURVEZMQ-ERROR-003, E-SEC-07); the client
 never sends ERROR (CURVEZMQ-ERROR-001): its refusals carry no reason. Handshake commands
 are ordinary command frames with length-prefixed names (CURVE-FRAME-001, CURVE-NAME-001).
+
+Key log: when ``$ZMTPKEYLOGFILE`` is set at the time a mechanism is created, it appends
+``CURVE_SESSION <C' hex> <S' hex> <own short-term secret hex>`` to that file, one line in
+one write, as soon as it knows the session keys: the client once WELCOME has opened,
+the server once a valid INITIATE has opened (before ZAP, so that a refused handshake can
+be read too). ``zmtp dissect --keylog FILE`` then shows that connection in clear
+(:mod:`zmtp.keylog`, ``spec/dissect.md``). Unset, nothing is written; the long-term
+keys are never written.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from zmtp.codec.limits import Limits
 from zmtp.codec.tokens import Command, Greeting
 from zmtp.errors import LocalProtocolError
 from zmtp.grammar.curve import KEY_SIZE, NONCE_PREFIXES
+from zmtp.keylog import append_session, keylog_path
 from zmtp.mechanisms.base import Mechanism, protocol_error
 from zmtp.mechanisms.curve_crypto import (
     MESSAGE_OVERHEAD,
@@ -73,6 +82,12 @@ class _Curve(Mechanism):
         super().__init__(properties, **options)  # type: ignore[arg-type]
         self._nonces = ShortNonces()
         self._state = "start"
+        self._keylog = keylog_path()  # $ZMTPKEYLOGFILE, read once per connection
+
+    def _log_keys(self, client_short: bytes, server_short: bytes, secret: bytes) -> None:
+        """One key log line for this connection, when ``$ZMTPKEYLOGFILE`` was set."""
+        if self._keylog is not None:
+            append_session(self._keylog, client_short, server_short, secret)
 
     def cipher(self, limits: Limits) -> CurveCipher:
         if not self.done:
@@ -138,6 +153,7 @@ class CurveClient(_Curve):
         )
         server_short, cookie = plain[:KEY_SIZE], plain[KEY_SIZE:]
         self._shared = shared_key(server_short, self._short_secret)
+        self._log_keys(self._short_public, server_short, self._short_secret)
         vouch_nonce = random_nonce()  # CURVEZMQ-VOUCH-002
         vouch = box(
             self._short_public + self._server,
@@ -278,6 +294,8 @@ class CurveServer(_Curve):
             raise protocol_error("the vouch names another server", "CURVEZMQ-VOUCH-004")
         self._metadata = parse_metadata(plain[128:])  # CURVEZMQ-META-001
         self._shared = shared_key(self._client_short, server_short_secret)
+        if self._keylog is not None:
+            self._log_keys(self._client_short, public_key(server_short_secret), server_short_secret)
         self._state = "zap"
         self._ask("CURVE", (client_key,))  # CURVE-ZAP-001, ZAP-MECH-003
         return b""
