@@ -223,9 +223,6 @@ def test_json_lines_match_the_schema(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert gap["fields"] == {"octets": 5}
     truncated = next(o for o in objects if o["event"] == "truncated")
     assert truncated["fields"] == {"octets": 6}
-    jsonschema = pytest.importorskip("jsonschema")
-    for obj in objects:
-        jsonschema.validate(obj, rules)
 
 
 def test_the_mini_validator_can_fail() -> None:

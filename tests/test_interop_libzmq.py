@@ -239,7 +239,9 @@ def pair_cases() -> Iterator[Any]:
                     yield pytest.param(first, second, libs, first_binds, transport, id=name)
 
 
-@pytest.mark.parametrize(("first", "second", "libs", "first_binds", "transport"), pair_cases())
+@pytest.mark.parametrize(
+    ("first", "second", "libs", "first_binds", "transport"), list(pair_cases())
+)
 def test_socket_pair(peers: Peers, first: str, second: str, libs: tuple[str, str],
                      first_binds: bool, transport: str) -> None:  # fmt: skip
     exchange, first_options, second_options = PATTERNS[first, second]
