@@ -112,6 +112,15 @@ class Heartbeat:
 MechanismFactory = Callable[..., Mechanism]
 
 
+def _check_arguments(socket_type: str, identity: bytes, heartbeat: object) -> None:
+    if socket_type not in ALL:
+        raise LocalProtocolError(f"unknown socket type {socket_type!r}")
+    if not isinstance(identity, bytes) or len(identity) > 255:
+        raise LocalProtocolError("identity must be bytes of at most 255 octets")
+    if heartbeat is not None and not isinstance(heartbeat, Heartbeat):
+        raise TypeError(f"heartbeat must be a zmtp.connection.Heartbeat, not {heartbeat!r}")
+
+
 class Connection:
     """One side of a ZMTP 3.x connection (see the module docstring for the contract)."""
 
@@ -132,12 +141,7 @@ class Connection:
         admit: Callable[[Metadata], str | None] | None = None,
         legacy: bool = False,
     ) -> None:
-        if socket_type not in ALL:
-            raise LocalProtocolError(f"unknown socket type {socket_type!r}")
-        if not isinstance(identity, bytes) or len(identity) > 255:
-            raise LocalProtocolError("identity must be bytes of at most 255 octets")
-        if heartbeat is not None and not isinstance(heartbeat, Heartbeat):
-            raise TypeError(f"heartbeat must be a zmtp.connection.Heartbeat, not {heartbeat!r}")
+        _check_arguments(socket_type, identity, heartbeat)
         self.socket_type = socket_type
         self.binder = binder
         self.check_socket_type = check_socket_type
