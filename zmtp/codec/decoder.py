@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from zmtp.codec.limits import Limits
+from zmtp.codec.limits import Limits, check_frame
 from zmtp.codec.tokens import Command, Greeting, Message, Token
 from zmtp.errors import LimitExceeded, RemoteProtocolError
 
@@ -233,22 +233,7 @@ class Decoder:
                     value=limits.max_command_size,
                 )
             return
-        if size > limits.max_frame_size:
-            raise LimitExceeded(
-                f"frame of {size} octets", limit="max_frame_size", value=limits.max_frame_size
-            )
-        if self._message_size + size > limits.max_message_size:
-            raise LimitExceeded(
-                f"message of at least {self._message_size + size} octets",
-                limit="max_message_size",
-                value=limits.max_message_size,
-            )
-        if len(self._frames) >= limits.max_message_frames:
-            raise LimitExceeded(
-                f"message of more than {len(self._frames)} frames",
-                limit="max_message_frames",
-                value=limits.max_message_frames,
-            )
+        check_frame(limits, size, self._message_size, len(self._frames))
 
     def _deliver(self, flags: int, body: bytes, out: list[Token]) -> None:
         """Hand on a complete frame that is not a lone one-frame message."""

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from zmtp.codec.limits import Limits
+from zmtp.codec.limits import Limits, check_frame
 from zmtp.codec.tokens import Message
-from zmtp.errors import LimitExceeded, RemoteProtocolError
+from zmtp.errors import RemoteProtocolError
 from zmtp.grammar.zmtp20 import SOCKET_TYPES
 
 __all__ = [
@@ -219,23 +219,7 @@ class _LegacyDecoder:
         return end
 
     def _check_limits(self, size: int) -> None:
-        limits = self._limits
-        if size > limits.max_frame_size:
-            raise LimitExceeded(
-                f"frame of {size} octets", limit="max_frame_size", value=limits.max_frame_size
-            )
-        if self._message_size + size > limits.max_message_size:
-            raise LimitExceeded(
-                f"message of at least {self._message_size + size} octets",
-                limit="max_message_size",
-                value=limits.max_message_size,
-            )
-        if len(self._frames) >= limits.max_message_frames:
-            raise LimitExceeded(
-                f"message of more than {len(self._frames)} frames",
-                limit="max_message_frames",
-                value=limits.max_message_frames,
-            )
+        check_frame(self._limits, size, self._message_size, len(self._frames))
 
     def _deliver(self, more: bool, body: bytes, out: list[LegacyToken]) -> None:
         if self._state == _GREETING:

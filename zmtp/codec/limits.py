@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from zmtp.errors import LocalProtocolError
+from zmtp.errors import LimitExceeded, LocalProtocolError
 
 _NO_LIMIT = (1 << 63) - 1
 
@@ -38,3 +38,28 @@ class Limits:
     def unlimited(cls) -> Limits:
         """Limits that refuse nothing the protocol allows."""
         return cls(_NO_LIMIT, _NO_LIMIT, _NO_LIMIT, _NO_LIMIT, _NO_LIMIT)
+
+
+def check_frame(limits: Limits, size: int, message_size: int, frames: int) -> None:
+    """Refuse a message frame of ``size`` octets, announced after ``frames`` frames of
+    ``message_size`` octets of the same message, if it would exceed a limit.
+
+    Shared by every decoder (3.x, 2.0, 1.0, and CURVE's boxes), which call it as soon as
+    a size field is read, before any of the body is buffered.
+    """
+    if size > limits.max_frame_size:
+        raise LimitExceeded(
+            f"frame of {size} octets", limit="max_frame_size", value=limits.max_frame_size
+        )
+    if message_size + size > limits.max_message_size:
+        raise LimitExceeded(
+            f"message of at least {message_size + size} octets",
+            limit="max_message_size",
+            value=limits.max_message_size,
+        )
+    if frames >= limits.max_message_frames:
+        raise LimitExceeded(
+            f"message of more than {frames} frames",
+            limit="max_message_frames",
+            value=limits.max_message_frames,
+        )

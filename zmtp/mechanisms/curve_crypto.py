@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from nacl import bindings as nacl
 from nacl.exceptions import CryptoError
 
-from zmtp.codec.limits import Limits
+from zmtp.codec.limits import Limits, check_frame
 from zmtp.codec.tokens import Command, Message, Token
-from zmtp.errors import LimitExceeded, LocalProtocolError, RemoteProtocolError
-from zmtp.grammar.curve import BOX_OVERHEAD, KEY_SIZE, NONCE_PREFIXES
+from zmtp.errors import LocalProtocolError, RemoteProtocolError
+from zmtp.grammar.curve import BOX_OVERHEAD, NONCE_PREFIXES
 
 _MAX_NONCE = (1 << 64) - 1
 _MESSAGE = b"\x07MESSAGE"
@@ -272,30 +272,4 @@ class CurveCipher:
             self._size = 0
 
     def _check_limits(self, size: int) -> None:
-        limits = self._limits
-        if size > limits.max_frame_size:
-            raise LimitExceeded(
-                f"frame of {size} octets", limit="max_frame_size", value=limits.max_frame_size
-            )
-        if self._size + size > limits.max_message_size:
-            raise LimitExceeded(
-                f"message of at least {self._size + size} octets",
-                limit="max_message_size",
-                value=limits.max_message_size,
-            )
-        if len(self._frames) >= limits.max_message_frames:
-            raise LimitExceeded(
-                f"message of more than {len(self._frames)} frames",
-                limit="max_message_frames",
-                value=limits.max_message_frames,
-            )
-
-
-__all__ = [
-    "KEY_SIZE",
-    "MESSAGE_OVERHEAD",
-    "CurveCipher",
-    "ShortNonces",
-    "keypair",
-    "public_key",
-]
+        check_frame(self._limits, size, self._size, len(self._frames))
