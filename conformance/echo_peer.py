@@ -142,10 +142,53 @@ class _Libzmq:
         self.ctx.term()
 
 
+#: Thread-safe (draft) socket types: single-part messages, routing ids and groups.
+DRAFT = frozenset({"SERVER", "CLIENT", "RADIO", "DISH", "SCATTER", "GATHER", "PEER", "CHANNEL"})
+#: The group DISH joins (spec/probe.md).
+DISH_GROUP = b"A"
+
+
 class _Zmtp(_Libzmq):
-    """zmtp, the reference implementation: the same API as pyzmq."""
+    """zmtp, the reference implementation: the same API as pyzmq, and its draft API
+    (``send(data, routing_id=..., group=...)``, frames with ``.routing_id``/``.group``,
+    ``join``) for the thread-safe types."""
 
     library = "zmtp"
+
+    def __init__(self, config: EchoConfig) -> None:
+        super().__init__(config)
+        self.socket_type = config.socket_type
+        self.routing_id: int | None = None
+        if config.socket_type == "DISH":
+            self.sock.join(DISH_GROUP)
+
+    def send(self, frames: list[bytes]) -> bool:
+        if self.socket_type not in DRAFT:
+            return super().send(frames)
+        if len(frames) != 1:
+            return False  # single-part only (SOCK-ALL-036)
+        kwargs: dict[str, Any] = {}
+        if self.socket_type in ("SERVER", "PEER"):
+            if self.routing_id is None:
+                return False
+            kwargs["routing_id"] = self.routing_id
+        elif self.socket_type == "RADIO":
+            kwargs["group"] = frames[0][:1]
+        try:
+            self.sock.send(frames[0], flags=self._zmq.NOBLOCK, **kwargs)
+        except self._zmq.ZMQError:  # Again, or a peer gone (EHOSTUNREACH)
+            return False
+        return True
+
+    def recv(self, timeout: float) -> list[bytes] | None:
+        if self.socket_type not in DRAFT:
+            return super().recv(timeout)
+        if not self.sock.poll(int(timeout * 1000), self._zmq.POLLIN):
+            return None
+        frame = self.sock.recv(copy=False)
+        if self.socket_type in ("SERVER", "PEER"):
+            self.routing_id = frame.routing_id
+        return [bytes(frame.bytes)]
 
 
 #: The registry: implementation name -> a function that opens its socket.

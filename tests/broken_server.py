@@ -16,8 +16,12 @@ import time
 from dataclasses import dataclass, field
 from enum import Enum
 
+from nacl import bindings as sodium
+from nacl.exceptions import CryptoError
+
 from zmtp.codec import Command, Decoder, Greeting, Message, encode_command, encode_message
 from zmtp.codec.commands import (
+    Metadata,
     Ping,
     Ready,
     encode_error,
@@ -25,6 +29,7 @@ from zmtp.codec.commands import (
     encode_ping,
     encode_pong,
     parse_command,
+    parse_metadata,
 )
 from zmtp.errors import RemoteProtocolError
 from zmtp.grammar import build, zmtp3
@@ -54,6 +59,28 @@ class Defect(Enum):
     REFUSES_PADDING = "refuses a greeting with non-zero padding"
     CRASHES_ON_GARBAGE = "stops accepting after garbage"
     PING_BEFORE_READY = "sends PING during the handshake"
+    # Security defects (Config.mechanism PLAIN or CURVE).
+    ACCEPTS_WRONG_PASSWORD = "PLAIN: admits any password"
+    ACCEPTS_MALFORMED_HELLO = "PLAIN: admits a HELLO with octets after the password"
+    ACCEPTS_SHORT_HELLO = "CURVE: answers a 198-octet HELLO"
+    ACCEPTS_BAD_COOKIE = "CURVE: does not open the cookie of INITIATE"
+    ACCEPTS_REPLAYED_NONCE = "CURVE: takes a MESSAGE whose short nonce repeats"
+    ACCEPTS_BAD_BOX = "CURVE: drops a MESSAGE whose box does not open and keeps the connection"
+    ERROR_ON_BAD_BOX = "CURVE: answers a MESSAGE whose box does not open with ERROR"
+
+
+#: The defects of the PLAIN and CURVE handshakes (tests/test_probe_security.py).
+SECURITY_DEFECTS = frozenset(
+    {
+        Defect.ACCEPTS_WRONG_PASSWORD,
+        Defect.ACCEPTS_MALFORMED_HELLO,
+        Defect.ACCEPTS_SHORT_HELLO,
+        Defect.ACCEPTS_BAD_COOKIE,
+        Defect.ACCEPTS_REPLAYED_NONCE,
+        Defect.ACCEPTS_BAD_BOX,
+        Defect.ERROR_ON_BAD_BOX,
+    }
+)
 
 
 class Quirk(Enum):
@@ -69,6 +96,8 @@ class Config:
     socket_type: str = "REP"
     defects: frozenset[Defect] = frozenset()
     quirks: frozenset[Quirk] = frozenset({Quirk.ERROR_ON_INCOMPATIBLE})
+    #: NULL, PLAIN (admitting USERNAME/PASSWORD) or CURVE (with SERVER_SECRET).
+    mechanism: str = "NULL"
     stop: threading.Event = field(default_factory=threading.Event)
 
 
@@ -85,6 +114,9 @@ class _Conn:
         self.decoder = Decoder()
         self.subscriptions: list[bytes] = []
         self.ready = False
+        self.curve: _CurveState | None = None
+        self.partial: list[bytes] = []
+        self.plain_welcomed = False
 
     def has(self, defect: Defect) -> bool:
         return defect in self.cfg.defects
@@ -107,7 +139,14 @@ class _Conn:
 
     def greeting(self) -> bytes:
         octets = bytearray(
-            build(zmtp3.Greeting, {"minor": 5 if self.has(Defect.WRONG_VERSION) else 1})
+            build(
+                zmtp3.Greeting,
+                {
+                    "minor": 5 if self.has(Defect.WRONG_VERSION) else 1,
+                    "mechanism": self.cfg.mechanism,
+                    "as_server": self.cfg.mechanism != "NULL",
+                },
+            )
         )
         if Quirk.NONZERO_PADDING in self.cfg.quirks:
             octets[8] = 1
@@ -170,7 +209,9 @@ class _Conn:
 
     def _take(self, token: object) -> None:
         if isinstance(token, Greeting):
-            if token.mechanism != "NULL" and not self.has(Defect.ACCEPTS_WRONG_MECHANISM):
+            if token.mechanism != self.cfg.mechanism and not self.has(
+                Defect.ACCEPTS_WRONG_MECHANISM
+            ):
                 raise _Closed
             if self.has(Defect.NO_DOWNGRADE) or self.has(Defect.ACCEPTS_WRONG_MECHANISM):
                 self._send_ready()
@@ -179,9 +220,18 @@ class _Conn:
         elif isinstance(token, Message):
             if not self.ready:
                 raise _Closed  # a message before the handshake (ZMTP-CONN-002)
-            self._message(token.frames)
+            if self.curve is not None:
+                self._curve_message(token.frames)
+            else:
+                self._message(token.frames)
 
     def _command(self, token: Command) -> None:
+        if not self.ready and self.cfg.mechanism == "PLAIN":
+            self._plain(token)
+            return
+        if not self.ready and self.cfg.mechanism == "CURVE":
+            self._curve(token)
+            return
         try:
             command = parse_command(token)
         except RemoteProtocolError:
@@ -204,7 +254,11 @@ class _Conn:
             raise _Closed
         if not isinstance(command, Ready):
             raise _Closed  # ZMTP-NULL-010
-        theirs = (command.metadata.get("Socket-Type") or b"").decode("ascii", "replace")
+        self._admit(command.metadata)
+
+    def _admit(self, metadata: Metadata) -> None:
+        """Check the peer's Socket-Type, send READY and start serving."""
+        theirs = (metadata.get("Socket-Type") or b"").decode("ascii", "replace")
         if not compatible(self.cfg.socket_type, theirs) and not self.has(
             Defect.ACCEPTS_INCOMPATIBLE
         ):
@@ -235,7 +289,77 @@ class _Conn:
             frame += b"READY\x00" + encode_metadata(props)
         if self.has(Defect.MORE_ON_READY):
             frame[0] |= 0x01
+        if self.curve is not None:
+            self.send(encode_command("READY", self.curve.ready(encode_metadata(props))))
+            return
         self.send(bytes(frame))
+
+    def send_message(self, frames: list[bytes]) -> None:
+        if self.curve is None:
+            self.send(encode_message(frames))
+            return
+        for i, frame in enumerate(frames):
+            more = i < len(frames) - 1
+            body = self.curve.seal(bytes((1 if more else 0,)) + frame)
+            self.send(build(zmtp3.Frame, {"flags": {}, "body": body}))
+
+    # -- PLAIN and CURVE server handshakes (just enough to carry the defects) -----------
+
+    def _plain(self, token: Command) -> None:
+        if token.name == "HELLO" and not self.plain_welcomed:
+            data = token.data
+            ulen = data[0] if data else 0
+            user = data[1 : 1 + ulen]
+            plen = data[1 + ulen] if len(data) > 1 + ulen else -1
+            password = data[2 + ulen : 2 + ulen + plen]
+            if plen < 0 or 2 + ulen + plen > len(data):
+                raise _Closed  # PLAIN-HELLO-004
+            if 2 + ulen + plen < len(data) and not self.has(Defect.ACCEPTS_MALFORMED_HELLO):
+                raise _Closed
+            good = (user, password) == (USERNAME, PASSWORD)
+            if not good and not self.has(Defect.ACCEPTS_WRONG_PASSWORD):
+                self.send(encode_error("400"))
+                raise _Closed
+            self.plain_welcomed = True
+            self.send(encode_command("WELCOME"))
+        elif token.name == "INITIATE" and self.plain_welcomed:
+            try:
+                metadata = parse_metadata(token.data)
+            except RemoteProtocolError:
+                raise _Closed from None
+            self._admit(metadata)
+        else:
+            raise _Closed  # PLAIN-ORDER-001
+
+    def _curve(self, token: Command) -> None:
+        body = bytes((len(token.name),)) + token.name.encode() + token.data
+        if token.name == "HELLO" and self.curve is None:
+            state = _CurveState.from_hello(body, self)
+            if state is None:
+                raise _Closed
+            self.curve = state
+            self.send(encode_command("WELCOME", state.welcome()[8:]))
+        elif token.name == "INITIATE" and self.curve is not None:
+            metadata = self.curve.initiate(body, self)
+            if metadata is None:
+                raise _Closed
+            self._admit(metadata)
+        else:
+            raise _Closed  # CURVEZMQ-FLOW-001
+
+    def _curve_message(self, frames: list[bytes]) -> None:
+        assert self.curve is not None
+        for body in frames:
+            opened = self.curve.open(body, self)
+            if opened is None:
+                continue
+            flags, data = opened
+            if flags & 0x02:
+                continue  # a command in a box: not needed by the cases here
+            self.partial.append(data)
+            if not flags & 0x01:
+                frames_, self.partial = self.partial, []
+                self._message(frames_)
 
     def _message(self, frames: list[bytes]) -> None:
         if self.cfg.socket_type == "PUB" and len(frames) == 1 and frames[0][:1] == b"\x01":
@@ -244,7 +368,7 @@ class _Conn:
             return  # PUB drops data; REP drops requests without a delimiter
         cut = frames.index(b"") + 1
         reply = frames[cut:] if self.has(Defect.REP_WITHOUT_DELIMITER) else frames
-        self.send(encode_message(reply))
+        self.send_message(reply)
 
     def _publish(self) -> None:
         k = 0
@@ -254,10 +378,122 @@ class _Conn:
             wanted = any(body.startswith(t) for t in self.subscriptions)
             if wanted or (self.has(Defect.PUB_WITHOUT_FILTER) and self.subscriptions):
                 try:
-                    self.send(encode_message([body]))
+                    self.send_message([body])
                 except OSError:
                     return
             self.cfg.stop.wait(0.01)
+
+
+USERNAME = b"admin"
+PASSWORD = b"secret"
+#: The broken CURVE server's permanent key pair.
+SERVER_PUBLIC, SERVER_SECRET = sodium.crypto_box_keypair()
+
+
+class _CurveState:
+    """The server side of one CurveZMQ handshake and the MESSAGE boxes after it."""
+
+    def __init__(self, client_short: bytes, hello_nonce: int) -> None:
+        self.client_short = client_short
+        self.client_nonce = hello_nonce
+        self.short_public, self.short_secret = sodium.crypto_box_keypair()
+        self.cookie_key = sodium.randombytes(32)
+        self.nonce = 0
+
+    @classmethod
+    def from_hello(cls, body: bytes, conn: _Conn) -> _CurveState | None:
+        if len(body) != 200 and not conn.has(Defect.ACCEPTS_SHORT_HELLO):
+            return None
+        if body[6:8] != b"\x01\x00" or len(body) < 120:
+            return None
+        short, nonce, box = body[-120:-88], body[-88:-80], body[-80:]
+        try:
+            sig = sodium.crypto_box_open(box, b"CurveZMQHELLO---" + nonce, short, SERVER_SECRET)
+        except CryptoError:
+            return None
+        return cls(short, int.from_bytes(nonce, "big")) if sig == bytes(64) else None
+
+    def welcome(self) -> bytes:
+        cookie_nonce = sodium.randombytes(16)
+        cookie = cookie_nonce + sodium.crypto_secretbox(
+            self.client_short + self.short_secret, b"COOKIE--" + cookie_nonce, self.cookie_key
+        )
+        long_nonce = sodium.randombytes(16)
+        box = sodium.crypto_box(
+            self.short_public + cookie, b"WELCOME-" + long_nonce, self.client_short, SERVER_SECRET
+        )
+        return b"\x07WELCOME" + long_nonce + box
+
+    def initiate(self, body: bytes, conn: _Conn) -> Metadata | None:
+        if len(body) < 257:
+            return None
+        cookie, nonce, box = body[9:105], body[105:113], body[113:]
+        try:
+            if not conn.has(Defect.ACCEPTS_BAD_COOKIE):
+                inner = sodium.crypto_secretbox_open(
+                    cookie[16:], b"COOKIE--" + cookie[:16], self.cookie_key
+                )
+                if inner != self.client_short + self.short_secret:
+                    return None
+            if not self._fresh(nonce, conn):
+                return None
+            plain = sodium.crypto_box_open(
+                box, b"CurveZMQINITIATE" + nonce, self.client_short, self.short_secret
+            )
+            client, vouch = plain[:32], plain[32:128]
+            vouched = sodium.crypto_box_open(
+                vouch[16:], b"VOUCH---" + vouch[:16], client, self.short_secret
+            )
+            if vouched != self.client_short + SERVER_PUBLIC:
+                return None
+            return parse_metadata(plain[128:])
+        except (CryptoError, RemoteProtocolError):
+            return None
+
+    def _fresh(self, nonce: bytes, conn: _Conn) -> bool:
+        value = int.from_bytes(nonce, "big")
+        if value <= self.client_nonce and not conn.has(Defect.ACCEPTS_REPLAYED_NONCE):
+            return False
+        self.client_nonce = max(value, self.client_nonce)
+        return True
+
+    def _next(self) -> bytes:
+        self.nonce += 1
+        return self.nonce.to_bytes(8, "big")
+
+    def ready(self, metadata: bytes) -> bytes:
+        short = self._next()
+        box = sodium.crypto_box(
+            metadata, b"CurveZMQREADY---" + short, self.client_short, self.short_secret
+        )
+        return short + box
+
+    def seal(self, data: bytes) -> bytes:
+        short = self._next()
+        box = sodium.crypto_box(
+            data, b"CurveZMQMESSAGES" + short, self.client_short, self.short_secret
+        )
+        return b"\x07MESSAGE" + short + box
+
+    def open(self, body: bytes, conn: _Conn) -> tuple[int, bytes] | None:
+        """(flags, data) of a client MESSAGE; None to drop it; raises _Closed to close."""
+        if len(body) < 33 or not body.startswith(b"\x07MESSAGE"):
+            raise _Closed
+        nonce = body[8:16]
+        if not self._fresh(nonce, conn):
+            raise _Closed  # CURVEZMQ-NONCE-004
+        try:
+            data = sodium.crypto_box_open(
+                body[16:], b"CurveZMQMESSAGEC" + nonce, self.client_short, self.short_secret
+            )
+        except CryptoError:
+            if conn.has(Defect.ERROR_ON_BAD_BOX):
+                conn.send(encode_error("bad box"))
+                raise _Closed from None
+            if conn.has(Defect.ACCEPTS_BAD_BOX):
+                return None
+            raise _Closed from None
+        return data[0], data[1:]
 
 
 class BrokenServer:

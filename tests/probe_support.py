@@ -12,6 +12,7 @@ from conformance.probe import runner
 from conformance.probe.case import Mode
 from conformance.probe.context import Settings
 from conformance.probe.peer import ConnectDialer
+from conformance.probe.security import Credentials
 from conformance.report.model import Level, Report, Target, Verdict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,10 +48,18 @@ def probe(
     *,
     strict: bool = False,
     implementation: str = "target",
+    mechanism: str = "NULL",
+    credentials: Credentials | None = None,
 ) -> Report:
-    settings = Settings(socket_type=socket_type, mode=Mode.CONNECT, strict=strict)
+    settings = Settings(
+        socket_type=socket_type,
+        mode=Mode.CONNECT,
+        strict=strict,
+        mechanism=mechanism,
+        credentials=credentials,
+    )
     xfails = runner.expected_failures_for(implementation)
-    target = Target(endpoint, socket_type, implementation=implementation)
+    target = Target(endpoint, socket_type, mechanism, implementation=implementation)
     return runner.run(
         ConnectDialer(endpoint), settings, target, runner.select(settings, cases), xfails
     )

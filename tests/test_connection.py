@@ -297,3 +297,14 @@ def test_greeting_reports_peer_version() -> None:
     conn.receive_data(encode_greeting(minor=0), 0)
     assert conn.peer_version == (3, 0)
     assert conn.peer_greeting == Greeting(3, 0, "NULL", False)
+
+
+def test_draft_types_need_a_3_1_peer() -> None:
+    # A 3.0 peer cannot be a RADIO, nor carry JOIN/LEAVE (ZMTP-META-012).
+    dish = Connection("DISH", binder=True, now=0)
+    dish.data_to_send()
+    events = dish.receive_data(
+        encode_greeting(minor=0) + encode_ready([("Socket-Type", b"RADIO")]), 0
+    )
+    assert isinstance(events[0], ConnectionClosed)
+    assert events[0].error is not None and events[0].error.requirement == "ZMTP-META-012"

@@ -164,3 +164,20 @@ def publish_until(radio: zmtp.Socket, dish: zmtp.Socket, group: str) -> zmtp.Fra
                 dish.recv()
             return frame  # type: ignore[no-any-return]
     raise AssertionError(f"group {group} never reached the dish")
+
+
+def test_dish_closes_a_connection_that_breaks_the_group_form(ctx: zmtp.Context) -> None:
+    import socket as raw
+
+    from zmtp.codec import encode_greeting, encode_message
+    from zmtp.codec.commands import encode_ready
+
+    dish = sock(ctx, zmtp.DISH)
+    dish.bind("tcp://127.0.0.1:0")
+    gone = threading.Event()
+    dish.add_monitor(lambda event: gone.set(), zmtp.EVENT_DISCONNECTED)
+    host, port = dish.last_endpoint.removeprefix("tcp://").rsplit(":", 1)
+    with raw.create_connection((host, int(port)), timeout=5) as radio:
+        radio.sendall(encode_greeting() + encode_ready([("Socket-Type", b"RADIO")]))
+        radio.sendall(encode_message([b"no group frame"]))  # ZMTP-GROUP-006
+        assert gone.wait(5)

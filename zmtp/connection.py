@@ -75,7 +75,7 @@ from zmtp.events import (
 )
 from zmtp.mechanisms import Cipher, Mechanism, NullMechanism
 from zmtp.negotiation import GreetingExchange
-from zmtp.socket_types import ALL, USES_IDENTITY, compatible
+from zmtp.socket_types import ALL, DRAFT, USES_IDENTITY, compatible
 
 
 class State(enum.Enum):
@@ -420,6 +420,14 @@ class Connection:
                 "peer announced no Socket-Type", requirement="SOCK-COMPAT-002",
                 reason="Socket-Type missing",
             )  # fmt: skip
+        elif self.socket_type in DRAFT and (self.peer_version or (0, 0)) < (3, 1):
+            # The draft types exist from ZMTP 3.1 on (ZMTP-META-012): a 3.0 peer cannot
+            # be one, and could not carry JOIN and LEAVE.
+            raise RemoteProtocolError(
+                f"a {self.socket_type} socket needs a ZMTP 3.1 peer",
+                requirement="ZMTP-META-012",
+                reason="Incompatible socket type",
+            )
         elif not compatible(self.socket_type, name := theirs.decode("latin-1")):
             raise RemoteProtocolError(
                 f"a {self.socket_type} socket does not accept a {name!r} peer",

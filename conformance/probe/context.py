@@ -20,7 +20,7 @@ from conformance.probe.session import Session
 from conformance.probe.signals import CaseFailed, CaseSkipped
 from conformance.report.model import Closing, Finding, FindingKind
 from zmtp.codec import encode_greeting, encode_message
-from zmtp.codec.commands import encode_ready, encode_subscribe
+from zmtp.codec.commands import encode_join, encode_ready, encode_subscribe
 from zmtp.spec import requirement
 
 
@@ -165,7 +165,13 @@ class Probe:
         return self.unwrap(got)
 
     def subscribe(self, s: Session, topic: bytes, *, minor: int = 1) -> None:
-        if minor >= 1:
+        """Ask a publisher for ``topic``; a RADIO joins the groups of the echo convention
+        that ``topic`` is a prefix of (``""``: both ``A`` and ``B``)."""
+        if self.socket_type == "RADIO":
+            for group in (b"A", b"B"):
+                if group.startswith(topic):
+                    s.conn.send(encode_join(group), text=f"JOIN {group!r}")
+        elif minor >= 1:
             s.conn.send(encode_subscribe(topic), text=f"SUBSCRIBE {topic!r}")
         else:
             s.conn.send(encode_message([b"\x01" + topic]), text=f"subscription {topic!r}")

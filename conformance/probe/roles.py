@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from zmtp.socket_types import ALL, PEERS
+from zmtp.socket_types import ALL, DRAFT, PEERS
 
 
 class Behaviour(Enum):
@@ -67,6 +67,8 @@ PROBE_TYPE: dict[str, str] = {
 
 #: Socket types that hold one peer at a time.
 SINGLE_PEER = frozenset({"PAIR", "CHANNEL"})
+#: The thread-safe (draft) family: single-part messages only (SOCK-ALL-034..038).
+THREAD_SAFE = frozenset(DRAFT)
 #: Socket types that take subscriptions.
 PUBLISHERS = frozenset({"PUB", "XPUB"})
 

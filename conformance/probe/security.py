@@ -9,6 +9,7 @@ the layout.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -130,8 +131,13 @@ class CurveClient:
         self.cookie = {"nonce": inner.cookie.nonce, "box": inner.cookie.box}
 
     def initiate(
-        self, properties: list[tuple[str, bytes]], vouch_server_key: bytes | None = None
+        self,
+        properties: list[tuple[str, bytes]],
+        vouch_server_key: bytes | None = None,
+        *,
+        metadata: bytes | None = None,
     ) -> bytes:
+        """A valid INITIATE; ``vouch_server_key`` or raw ``metadata`` make it wrong."""
         vouch_nonce = sodium.randombytes(16)
         vouch = sodium.crypto_box(
             self.short_public + (vouch_server_key or self.creds.server_key),
@@ -141,7 +147,10 @@ class CurveClient:
         )
         short = self.nonce()
         box = sodium.crypto_box(
-            self.creds.client_public + vouch_nonce + vouch + encode_metadata(properties),
+            self.creds.client_public
+            + vouch_nonce
+            + vouch
+            + (metadata if metadata is not None else encode_metadata(properties)),
             curve.NONCE_PREFIXES["initiate"] + short,
             self.server_short,
             self.short_secret,
@@ -221,3 +230,81 @@ def client_handshake(s: Session, settings: Settings, properties: list[tuple[str,
         s.crypto = curve_handshake(s, settings, properties)
     else:
         raise CaseSkipped(f"the probe does not speak mechanism {settings.mechanism}")
+
+
+def message_frame(body: bytes) -> bytes:
+    """A ZMTP frame with COMMAND and MORE clear around a CURVE MESSAGE (CURVE-FRAME-002)."""
+    return build(zmtp3.Frame, {"flags": {}, "body": body})
+
+
+def curve_send(s: Session, client: CurveClient, frames: list[bytes]) -> None:
+    """Send ``frames`` as one message, each frame in its own MESSAGE box."""
+    for i, frame in enumerate(frames):
+        more = i < len(frames) - 1
+        s.conn.send(
+            message_frame(client.message(frame, more=more)),
+            text=f"MESSAGE n={client.counter} {frame[:40]!r}{' (more)' if more else ''}",
+        )
+
+
+def curve_recv(s: Session, client: CurveClient, timeout: float) -> list[bytes] | None:
+    """The next whole message from the target, opened from its MESSAGE boxes.
+
+    Commands sent inside boxes (flags bit 1, E-SEC-04) are skipped; None when nothing
+    (or only part of a message) comes within ``timeout`` or the target closes.
+    """
+    deadline = time.monotonic() + timeout
+    frames: list[bytes] = []
+    while True:
+        got = s.recv_message(deadline - time.monotonic())
+        if got is None:
+            return None
+        for body in got:
+            flags, data = client.open_message(body)
+            s.conn.note(f"opened MESSAGE flags={flags:#04x} {data[:40]!r}")
+            if flags & 0x02:
+                continue
+            frames.append(data)
+            if not flags & 0x01:
+                return frames
+
+
+@dataclass(frozen=True, slots=True)
+class RawFrame:
+    """One ZMTP frame as the target sent it, for answers the decoder may refuse."""
+
+    flags: int
+    body: bytes
+
+    @property
+    def command(self) -> bool:
+        return bool(self.flags & 0x04)
+
+    @property
+    def name(self) -> str:
+        """The command name, ``^RROR`` for libzmq's broken PLAIN ERROR (E-SEC-06), or ''."""
+        if not self.command or not self.body:
+            return ""
+        if self.body.startswith(b"^RROR"):
+            return "^RROR"
+        size = self.body[0]
+        return self.body[1 : 1 + size].decode("ascii", "replace")
+
+
+def raw_frames(data: bytes) -> list[RawFrame]:
+    """The whole frames at the start of ``data`` (a trailing partial frame is dropped)."""
+    out: list[RawFrame] = []
+    i = 0
+    while i + 2 <= len(data):
+        flags = data[i]
+        if flags & 0x02:
+            if i + 9 > len(data):
+                break
+            size, start = int.from_bytes(data[i + 1 : i + 9], "big"), i + 9
+        else:
+            size, start = data[i + 1], i + 2
+        if start + size > len(data):
+            break
+        out.append(RawFrame(flags, data[start : start + size]))
+        i = start + size
+    return out

@@ -210,6 +210,10 @@ class Dish(Queued):
         return True
 
     def incoming(self, pipe: Pipe, message: list[bytes]) -> None:
-        # The two-frame form only (ZMTP-GROUP-006), for joined groups only (PAT-DISH-007).
-        if len(message) == 2 and message[0] in self.groups:
+        if len(message) != 2:
+            # Not the two-frame group form: a protocol error, the connection goes
+            # (ZMTP-GROUP-006); what it sent before stays readable.
+            pipe.link.close()
+            return
+        if message[0] in self.groups:  # joined groups only (PAT-DISH-007)
             super().incoming(pipe, message)

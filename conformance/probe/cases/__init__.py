@@ -8,9 +8,29 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from conformance.probe.cases import commands, framing, greeting, null, patterns, robustness, version
+from conformance.probe.cases import (
+    commands,
+    draft,
+    framing,
+    greeting,
+    null,
+    patterns,
+    robustness,
+    security,
+    version,
+)
 
-ORDER: tuple[ModuleType, ...] = (greeting, version, null, framing, commands, patterns, robustness)
+ORDER: tuple[ModuleType, ...] = (
+    greeting,
+    version,
+    null,
+    security,
+    framing,
+    commands,
+    patterns,
+    draft,
+    robustness,
+)
 
 
 def rank(module_name: str) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from conformance.probe.case import BOTH_MODES, CLEAR_TEXT, case
 from conformance.probe.context import Probe
-from conformance.probe.roles import Behaviour
+from conformance.probe.roles import THREAD_SAFE, Behaviour
 from conformance.report.model import Closing, Level
 from zmtp.codec import encode_message
 from zmtp.codec.commands import encode_metadata, encode_ping
@@ -67,8 +67,8 @@ def long(probe: Probe) -> None:
     ["ZMTP-FRAME-003", "ZMTP-FRAME-010", "SOCK-ALL-005"],
     Level.MUST,
     "send a 4-frame message mixing empty, short and long frames",
-    "echoed as one message with the same frames",
-    socket_types=ECHOING,
+    "echoed as one message with the same frames (thread-safe types: draft.multipart)",
+    socket_types=ECHOING - THREAD_SAFE,
     needs_app=True,
     mechanisms=CLEAR_TEXT,
     modes=BOTH_MODES,

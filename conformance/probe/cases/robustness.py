@@ -108,7 +108,8 @@ def many(probe: Probe) -> None:
     sessions = [probe.session() for _ in range(40)]  # all connected before any handshake
     for s in sessions:
         probe.handshake(session=s)
-    targeted = probe.behaviour is Behaviour.ECHO and probe.socket_type != "DEALER"
+    # DEALER and CLIENT reply by round-robin, not to the sender (spec/probe.md).
+    targeted = probe.behaviour is Behaviour.ECHO and probe.socket_type not in ("DEALER", "CLIENT")
     if probe.settings.app and targeted:
         for i, s in enumerate(sessions):
             s.conn.send(encode_message(probe.wrap([f"c{i}".encode()])))
