@@ -44,6 +44,10 @@ DEFECTS = {
     "drop-empty-frames": "empty frames are left out of sent messages",
     "truncate-large": "frames over 64 KiB are cut to 64 KiB",
     "hwm-ignored": "SNDHWM and RCVHWM are ignored (no limit)",
+    "dealer-drops-at-hwm": "DEALER reports a send it could not queue (EAGAIN) as done: dropped",
+    "server-ignores-routing-id": "SERVER and PEER send to the peer they last heard from, "
+    "whatever routing id they are given",
+    "zap-domain-ignored": "ZAP_DOMAIN is ignored, so a NULL server never asks ZAP",
 }
 PROCESS_DEFECTS = ("crash", "hang", "garbage", "disorder")
 
@@ -86,6 +90,7 @@ class BrokenShim(python_shim.Shim):
         self.defects = defects
         self.kinds: dict[str, str] = {}
         self.envelopes: dict[str, list[bytes] | None] = {}
+        self.last_heard: dict[str, int] = {}
 
     def hello(self, req: dict[str, Any]) -> dict[str, Any]:
         answer = super().hello(req)
@@ -112,11 +117,24 @@ class BrokenShim(python_shim.Shim):
             return
         if name in ("sndhwm", "rcvhwm") and "hwm-ignored" in self.defects:
             value = 0
+        if name == "zap_domain" and "zap-domain-ignored" in self.defects:
+            return
         super()._set(sock, name, value)
 
     def send(self, req: dict[str, Any]) -> dict[str, Any]:
         sid = str(req["id"])
         frames = _frames(req)
+        kind = self.kinds.get(sid)
+        if kind == "DEALER" and "dealer-drops-at-hwm" in self.defects:
+            try:
+                return super().send(req)
+            except zmtp.ZMQError as exc:
+                if exc.errno != zmtp.EAGAIN:
+                    raise
+                return {"ok": True}  # the message is dropped
+        if (kind in ("SERVER", "PEER") and "server-ignores-routing-id" in self.defects
+                and sid in self.last_heard and "routing_id" in req):  # fmt: skip
+            req = {**req, "routing_id": self.last_heard[sid]}
         if sid in self.envelopes:  # REP made of a ROUTER, without the delimiter
             envelope = self.envelopes[sid]
             if envelope is None:
@@ -151,7 +169,9 @@ class BrokenShim(python_shim.Shim):
             frames = frames[delimiter + 1 :]
         if kind == "ROUTER" and "router-no-identity" in self.defects:
             frames = frames[1:]
-        return {"ok": True, "frames": [_b64(f) for f in frames]}
+        if isinstance(answer.get("routing_id"), int):
+            self.last_heard[sid] = answer["routing_id"]
+        return {**answer, "ok": True, "frames": [_b64(f) for f in frames]}
 
 
 def _misbehave(defects: set[str], req: dict[str, Any]) -> str | None:

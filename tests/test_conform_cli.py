@@ -75,7 +75,10 @@ def test_exit_1_when_a_must_case_fails_and_0_when_it_is_expected(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--peer", "nosuch"], "the built-in peers are zmtp, libzmq, jeromq, zeromqjs"),
+        (
+            ["--peer", "nosuch"],
+            "the built-in peers are zmtp, libzmq, libzmq-draft, jeromq, zeromqjs",
+        ),
         (["--case", "no.such.case"], "no case matches"),
         (["-j", "0"], "positive"),
     ],
@@ -97,7 +100,7 @@ def test_exit_2_for_a_bad_expected_failures_file(
 
 
 def test_exit_2_names_what_is_missing_and_how_to_get_it(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: None)
     assert cli.main(["--peer", "jeromq", "-q"]) == 2
@@ -107,17 +110,22 @@ def test_exit_2_names_what_is_missing_and_how_to_get_it(
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     assert cli.main(["--peer", "libzmq", "-q"]) == 2
     assert "pip install pyzmq" in capsys.readouterr().err
+    monkeypatch.setenv("ZMTP_DRAFT_PEER", str(tmp_path))
+    assert cli.main(["--peer", "libzmq-draft", "-q"]) == 2
+    assert "bash tools/build_draft_peer.sh" in capsys.readouterr().err
 
 
 def test_a_default_run_lists_missing_peers_and_goes_on(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setenv("ZMTP_DRAFT_PEER", str(tmp_path))
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     assert cli.main(["--case", "pair.bidirectional", "-q"]) == 0
     out = capsys.readouterr().out
     assert "libzmq     not available: libzmq: pyzmq is not installed" in out
     assert "jeromq     not available" in out and "zmtp (connect) with zmtp" in out
+    assert re.search(r"libzmq-draft +not available: .*build_draft_peer\.sh", out)
 
 
 def test_self_check(capsys: pytest.CaptureFixture[str]) -> None:

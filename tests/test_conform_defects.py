@@ -36,7 +36,10 @@ CATCHERS = {
     "multipart-split": ["frames.multipart"],
     "drop-empty-frames": ["frames.empty"],
     "truncate-large": ["frames.large"],
-    "hwm-ignored": ["hwm.push.blocks"],
+    "hwm-ignored": ["hwm.push.blocks", "hwm.dealer.blocks", "hwm.sub.drops", "hwm.xpub.drops"],
+    "dealer-drops-at-hwm": ["hwm.dealer.blocks"],
+    "server-ignores-routing-id": ["draft.server.routes_by_id", "draft.peer.routes_by_id"],
+    "zap-domain-ignored": ["security.null.zap_refused"],
 }
 
 

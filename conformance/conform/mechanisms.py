@@ -9,6 +9,8 @@ request, a kit extension of spec/shim.md described in spec/conform.md.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from conformance.conform.case import Side
@@ -49,16 +51,40 @@ def configure(sock: Sock, options: dict[str, Any]) -> None:
         sock.set(name, options[name])
 
 
-def zap_handler(t: Trial, side: Side) -> None:
+def zap_handler(t: Trial, side: Side, deny: tuple[str, ...] = ()) -> None:
     """Have the shim on ``side`` run a ZAP handler that admits the kit's PLAIN user.
 
-    It admits every NULL and CURVE client. Skips the case when the shim cannot.
+    It admits every NULL and CURVE client, except that it refuses (status 400) every
+    client of the mechanisms in ``deny``. Skips the case when the shim cannot, or when
+    ``deny`` is asked for and the shim's answer does not echo it (a shim that predates
+    the field would admit those clients).
     """
     shim = t.shims[side]
+    fields: dict[str, Any] = {"users": {USERNAME.decode(): PASSWORD.decode()}}
+    if deny:
+        fields["deny"] = list(deny)
     try:
-        shim.request("zap", users={USERNAME.decode(): PASSWORD.decode()})
+        answer = shim.request("zap", **fields)
     except ShimFailure as exc:
-        t.skip(f"{shim.name} cannot run a ZAP handler ({exc}), which a PLAIN server needs")
+        t.skip(f"{shim.name} cannot run a ZAP handler ({exc}), which the case needs")
+    if deny and sorted(answer.get("deny") or []) != sorted(deny):
+        t.skip(f"{shim.name}'s ZAP handler cannot refuse {', '.join(deny)} clients "
+               "(its zap answer does not echo the deny field)")  # fmt: skip
+
+
+@contextlib.contextmanager
+def zap_denying(t: Trial, side: Side, *deny: str) -> Iterator[None]:
+    """A ZAP handler on ``side`` that refuses ``deny``'s clients for the ``with`` block.
+
+    The shim lives on after the case (a worker reuses it), so the refusal is lifted at the
+    end, or a later case's clients of those mechanisms would be refused too.
+    """
+    zap_handler(t, side, deny)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            t.shims[side].request("zap", users={USERNAME.decode(): PASSWORD.decode()}, deny=[])
 
 
 def secure(t: Trial, server: Sock, client: Sock, mechanism: str) -> None:

@@ -5,6 +5,9 @@ installing zeromq.js), and says in words what is missing and how to get it; it n
 raises for a missing peer (:class:`Unavailable` carries the reason) and runs no case.
 
 Built-in peers: ``zmtp`` (the reference implementation), ``libzmq`` (through pyzmq),
+``libzmq-draft`` (libzmq built with its draft API, and a pyzmq built against it, by
+``tools/build_draft_peer.sh``; available only where that script has run, its cache being
+``$ZMTP_DRAFT_PEER``, else ``~/.cache/zmtp-draft-peer``),
 ``jeromq`` (JeroMQ, compiled on first use with ``javac`` against Debian's
 ``libjeromq-java``), ``zeromqjs`` (zeromq.js, installed on first use with ``npm
 install`` into the cache directory). The cache is ``$ZMTP_CONFORM_CACHE``, else
@@ -28,11 +31,13 @@ from pathlib import Path
 from conformance.shim.client import Shim, ShimError, ShimFailure
 
 REFERENCE = "zmtp"
-BUILTIN = ("zmtp", "libzmq", "jeromq", "zeromqjs")
+BUILTIN = ("zmtp", "libzmq", "libzmq-draft", "jeromq", "zeromqjs")
 SHIMS = Path(__file__).resolve().parent.parent / "shims"
+PYTHON_SHIM = Path(__file__).resolve().parent.parent / "shim" / "python_shim.py"
 JEROMQ_JARS = ("/usr/share/java/jeromq.jar", "/usr/share/java/jeromq-0.3.6.jar")
 #: Expected-failures file shipped for each built-in peer (zeromq.js carries libzmq 4.3.5).
-XFAIL_FILES = {"libzmq": "libzmq", "zeromqjs": "libzmq", "jeromq": "jeromq"}
+XFAIL_FILES = {"libzmq": "libzmq", "libzmq-draft": "libzmq", "zeromqjs": "libzmq",
+               "jeromq": "jeromq"}  # fmt: skip
 NPM_TIMEOUT_S = 300
 
 
@@ -91,6 +96,32 @@ def _libzmq() -> Peer:
             "(or `pip install -e '.[peers]'`)"
         )
     return Peer("libzmq", _python_shim("zmq"), "libzmq through pyzmq", xfail_file="libzmq")
+
+
+def draft_python() -> Path:
+    """Where tools/build_draft_peer.sh puts the interpreter of its draft-enabled pyzmq."""
+    root = os.environ.get("ZMTP_DRAFT_PEER") or str(Path.home() / ".cache" / "zmtp-draft-peer")
+    return Path(root) / "venv" / "bin" / "python"
+
+
+def _libzmq_draft() -> Peer:
+    python = draft_python()
+    build = ("run `bash tools/build_draft_peer.sh` (it builds Debian's libzmq with "
+             "--enable-drafts and pyzmq against it)")  # fmt: skip
+    if not python.exists():
+        raise Unavailable(f"libzmq-draft: no draft-enabled libzmq at {python}; {build}")
+    check = "import zmq; print(int(bool(zmq.DRAFT_API)), zmq.zmq_version())"
+    try:
+        done = subprocess.run([str(python), "-c", check], capture_output=True, text=True,
+                              timeout=30, check=False)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise Unavailable(f"libzmq-draft: {python} does not run ({exc}); {build}") from None
+    if done.returncode != 0 or not done.stdout.startswith("1 "):
+        found = (done.stdout.strip() or done.stderr.strip()[-300:]) or "nothing"
+        raise Unavailable(f"libzmq-draft: {python} has no draft-enabled pyzmq ({found}); {build}")
+    described = f"libzmq {done.stdout.split()[1]} with its draft API, through pyzmq"
+    command = (str(python), str(PYTHON_SHIM), "--lib", "zmq")
+    return Peer("libzmq-draft", command, described, xfail_file="libzmq")
 
 
 def _jeromq_jar() -> str | None:
@@ -158,7 +189,8 @@ def _zeromqjs() -> Peer:
                 xfail_file="libzmq")  # fmt: skip
 
 
-_FACTORIES = {"zmtp": _zmtp, "libzmq": _libzmq, "jeromq": _jeromq, "zeromqjs": _zeromqjs}
+_FACTORIES = {"zmtp": _zmtp, "libzmq": _libzmq, "libzmq-draft": _libzmq_draft,
+              "jeromq": _jeromq, "zeromqjs": _zeromqjs}  # fmt: skip
 
 
 def builtin(name: str) -> Peer:

@@ -116,6 +116,21 @@ class Sock:
     def connect(self, endpoint: str) -> None:
         self.inner.connect(endpoint)
 
+    def connect_peer(self, endpoint: str) -> int:
+        """PEER: connect and return the new peer's routing id (the kit's optional shim op
+        ``connect_peer``); a shim that lacks it makes the case a skip."""
+        try:
+            answer = self.inner.shim.request("connect_peer", id=self.inner.id, endpoint=endpoint)
+        except ShimFailure as exc:
+            if exc.error in UNSUPPORTED:
+                raise CaseSkipped(f"{self.label} cannot connect_peer: {exc}") from None
+            raise
+        routing_id = answer.get("routing_id")
+        if not isinstance(routing_id, int):
+            self.trial.fail(f"{self.label}: connect_peer answered routing id {routing_id!r}",
+                            "PAT-PEER-002")  # fmt: skip
+        return routing_id
+
     def set(self, name: str, value: Any) -> None:
         """Set an option; a shim that does not support it makes the case a skip."""
         try:
@@ -133,6 +148,13 @@ class Sock:
         """Send, failing the case when the socket does not take the message in time."""
         if not self.send(frames, timeout_ms):
             self.trial.fail(f"{self.label} did not accept {show(frames)} within {timeout_ms} ms")
+
+    def must_send_to(self, frames: Sequence[bytes], routing_id: int,
+                     timeout_ms: int = 5000) -> None:  # fmt: skip
+        """SERVER or PEER: send to ``routing_id``, failing the case when it is not taken."""
+        if not self.send(frames, timeout_ms, routing_id=routing_id):
+            self.trial.fail(f"{self.label} did not accept {show(frames)} for routing id "
+                            f"{routing_id} within {timeout_ms} ms", "SOCK-ALL-028")  # fmt: skip
 
     def recv(self, timeout_ms: int = 2000) -> list[bytes] | None:
         return self.inner.recv(timeout_ms)

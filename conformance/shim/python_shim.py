@@ -7,8 +7,17 @@ One request per line on standard input, one response per line on standard output
 
 Beyond spec/shim.md this shim answers the kit extension ``zap`` (spec/conform.md): it
 starts a ZAP handler in its context that admits the PLAIN users given in ``users`` and
-every NULL and CURVE client; and it takes the options ``join`` and ``leave`` (a group
-name) for DISH sockets.
+every NULL and CURVE client, except the mechanisms listed in ``deny``, whose clients it
+refuses with status 400; it takes the options ``join`` and ``leave`` (a group name) for
+DISH sockets; and it answers ``connect_peer`` for PEER sockets (zmtp's
+``Socket.connect_peer``; with a draft-enabled pyzmq, libzmq's ``zmq_connect_peer`` through
+ctypes, since pyzmq does not wrap it; without the draft API, ``ENOTSUP``).
+
+The draft types of pyzmq (``zmq.DRAFT_API``, as built by tools/build_draft_peer.sh) are
+driven as pyzmq offers them: ``send(data, routing_id=..., group=...)``,
+``recv(copy=False)`` frames with ``.routing_id`` and ``.group``, ``join`` and ``leave``.
+Run as a file (``python conformance/shim/python_shim.py --lib zmq``) it imports nothing
+but the standard library and the chosen library, so any interpreter with pyzmq can run it.
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ class ZapHandler(threading.Thread):
         super().__init__(daemon=True, name="zap")
         self.lib, self.ctx = lib, ctx
         self.users: dict[str, str] = {}
+        self.deny: set[bytes] = set()
         self.bound = threading.Event()
         self.stopping = threading.Event()
         self.error: Exception | None = None
@@ -66,10 +76,13 @@ class ZapHandler(threading.Thread):
 
     def answer(self, frames: list[bytes]) -> list[bytes]:
         version, request_id, mechanism, creds = frames[0], frames[1], frames[5], frames[6:]
-        ok = mechanism != b"PLAIN" or (
-            len(creds) == 2
-            and self.users.get(creds[0].decode("latin-1")) == creds[1].decode("latin-1")
-        )
+        if mechanism in self.deny:
+            ok = False
+        elif mechanism == b"PLAIN":
+            user, password = (c.decode("latin-1") for c in creds) if len(creds) == 2 else ("", "")
+            ok = len(creds) == 2 and self.users.get(user) == password
+        else:
+            ok = True
         status = [b"200", b"OK"] if ok else [b"400", b"unknown user or wrong password"]
         return [version, request_id, *status, b"", b""]
 
@@ -90,7 +103,24 @@ class Shim:
                 return {"ok": False, "error": "EINVAL", "detail": f"ZAP handler: {handler.error}"}
             self.zap_handler = handler
         self.zap_handler.users = {str(k): str(v) for k, v in (req.get("users") or {}).items()}
-        return {"ok": True}
+        deny = [str(m) for m in req.get("deny") or []]
+        self.zap_handler.deny = {m.encode() for m in deny}
+        return {"ok": True, "deny": deny}
+
+    def connect_peer(self, req: dict[str, Any]) -> dict[str, Any]:
+        sock = self.sockets[req["id"]]
+        endpoint = str(req["endpoint"])
+        if hasattr(sock, "connect_peer"):  # zmtp
+            return {"ok": True, "routing_id": int(sock.connect_peer(endpoint))}
+        if not getattr(self.lib, "DRAFT_API", False):
+            return {"ok": False, "error": "ENOTSUP", "detail": "pyzmq without the draft API"}
+        if sock.getsockopt(self.lib.TYPE) != getattr(self.lib, "PEER", None):
+            return {"ok": False, "error": "ENOTSUP", "detail": "connect_peer is for PEER"}
+        libzmq = _libzmq_handle()
+        routing_id = int(libzmq.zmq_connect_peer(sock.underlying, endpoint.encode()))
+        if routing_id == 0:
+            raise self.lib.ZMQError(libzmq.zmq_errno())
+        return {"ok": True, "routing_id": routing_id}
 
     def capabilities(self) -> dict[str, Any]:
         lib = self.lib
@@ -127,10 +157,13 @@ class Shim:
 
     def _set(self, sock: Any, name: str, value: Any) -> None:
         if name in ("join", "leave") and hasattr(sock, name):
-            getattr(sock, name)(value)
+            # pyzmq's leave() takes bytes only; zmtp takes either.
+            getattr(sock, name)(value.encode() if isinstance(value, str) else value)
             return
         if name in BINARY_OPTIONS and isinstance(value, str):
             value = base64.b64decode(value)
+        if name == "zap_domain" and isinstance(value, str):
+            value = value.encode()
         number = getattr(self.lib, name.upper(), None)
         if not isinstance(number, int):
             raise LookupError(name)
@@ -179,10 +212,12 @@ class Shim:
         if kind in {getattr(self.lib, t, None) for t in DRAFT}:
             frame = sock.recv(copy=False)
             answer: dict[str, Any] = {"ok": True, "frames": [_b64(frame.bytes)]}
-            if getattr(frame, "routing_id", None) is not None:
-                answer["routing_id"] = frame.routing_id
-            if getattr(frame, "group", None):
-                answer["group"] = frame.group
+            names = {getattr(self.lib, t, None): t for t in DRAFT}
+            if names.get(kind) in ("SERVER", "PEER") and getattr(frame, "routing_id", None):
+                answer["routing_id"] = int(frame.routing_id)
+            group = getattr(frame, "group", None) if names.get(kind) == "DISH" else None
+            if group:
+                answer["group"] = group.decode() if isinstance(group, bytes) else str(group)
             return answer
         return {"ok": True, "frames": [_b64(f) for f in sock.recv_multipart()]}
 
@@ -210,7 +245,26 @@ class Shim:
 
 
 OPS = {"hello", "socket", "setsockopt", "bind", "connect", "unbind", "disconnect", "send",
-       "recv", "close", "zap"}  # fmt: skip
+       "recv", "close", "zap", "connect_peer"}  # fmt: skip
+_LIBZMQ: list[Any] = []
+
+
+def _libzmq_handle() -> Any:
+    """libzmq itself through ctypes (the copy pyzmq loaded), for ``zmq_connect_peer``."""
+    if not _LIBZMQ:
+        import ctypes
+
+        with open("/proc/self/maps") as maps:
+            paths = sorted({line.split()[-1] for line in maps if "libzmq" in line
+                            and ".so" in line})  # fmt: skip
+        if not paths:
+            raise LookupError("connect_peer: libzmq is not mapped into this process")
+        lib = ctypes.CDLL(paths[0])
+        lib.zmq_connect_peer.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+        lib.zmq_connect_peer.restype = ctypes.c_uint32
+        lib.zmq_errno.restype = ctypes.c_int
+        _LIBZMQ.append(lib)
+    return _LIBZMQ[0]
 
 
 def _b64(data: bytes) -> str:

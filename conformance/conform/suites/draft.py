@@ -1,13 +1,16 @@
-"""The thread-safe draft types: CLIENT/SERVER, RADIO/DISH, SCATTER/GATHER, CHANNEL
+"""The thread-safe draft types: CLIENT/SERVER, RADIO/DISH, SCATTER/GATHER, CHANNEL, PEER
 (PAT-CLIENT, PAT-SERVER, PAT-RADIO, PAT-DISH, PAT-SCATTER, PAT-GATHER, PAT-CHANNEL,
-SOCK-ALL-027 to SOCK-ALL-034). ZMTP 3.1 only; skipped unless both sides offer the type.
+PAT-PEER, SOCK-ALL-025 to SOCK-ALL-034). ZMTP 3.1 only; skipped unless both sides offer the
+type. The PEER cases use the optional shim op ``connect_peer`` (spec/shim.md) and are
+skipped with a shim that lacks it.
 """
 
 from __future__ import annotations
 
+import base64
 import time
 
-from conformance.conform.case import case
+from conformance.conform.case import Role, case
 from conformance.conform.trial import Sock, Trial, show
 from conformance.conform.waits import DEADLINE_S, POLL_MS, exchange
 from conformance.report.model import Level
@@ -148,3 +151,163 @@ def channel(t: Trial) -> None:
     t.link(mine, theirs)
     t.check(exchange(t, mine, theirs, [b"ping"]) == [b"ping"], "ping lost", "PAT-CHANNEL-001")
     t.check(exchange(t, theirs, mine, [b"pong"]) == [b"pong"], "pong lost", "PAT-CHANNEL-001")
+
+
+@case(
+    "draft.server.routes_by_id",
+    ["SOCK-ALL-025", "SOCK-ALL-027", "SOCK-ALL-028", "PAT-SERVER-001"],
+    MUST,
+    "two CLIENTs each send SERVER a message; SERVER answers each at the routing id it "
+    "reported for it",
+    "the two routing ids differ, and each CLIENT receives the answer meant for it",
+    subject=["SERVER"],
+    partner=["CLIENT"],
+    zmtp=V31,
+)
+def server_routes_by_id(t: Trial) -> None:
+    server = t.subject("SERVER")
+    clients = {b"a": t.partner("CLIENT"), b"b": t.partner("CLIENT")}
+    t.link(server, *clients.values())
+    for name, client in clients.items():
+        client.must_send([b"from " + name], int(DEADLINE_S * 1000))
+    ids = _heard(t, server, 2)
+    t.check(len(set(ids.values())) == 2, f"SERVER gave its two peers the routing ids {ids}",
+            "SOCK-ALL-025")  # fmt: skip
+    for name, client in clients.items():
+        _route(t, server, ids[b"from " + name], client, b"to " + name)
+
+
+def _heard(t: Trial, sock: Sock, count: int) -> dict[bytes, int]:
+    """Receive ``count`` messages on a SERVER or PEER: each body and its routing id."""
+    ids: dict[bytes, int] = {}
+    for _ in range(count):
+        got = sock.recv_raw(int(DEADLINE_S * 1000))
+        t.check(got is not None, f"{sock.label} received {len(ids)} of {count} messages",
+                "SOCK-ALL-027")  # fmt: skip
+        assert got is not None
+        routing_id = got.get("routing_id")
+        t.check(isinstance(routing_id, int) and routing_id > 0,
+                f"{sock.label} reported routing id {routing_id!r}", "SOCK-ALL-027")  # fmt: skip
+        assert isinstance(routing_id, int)
+        ids[base64.b64decode(got["frames"][0])] = routing_id
+    return ids
+
+
+def _route(t: Trial, sock: Sock, routing_id: int, peer: Sock, body: bytes) -> None:
+    """``sock`` sends ``body`` to ``routing_id``; ``peer`` must be the one to receive it."""
+    refused = f"{sock.label} refused a message for routing id {routing_id}"
+    t.check(sock.send([body], 2000, routing_id=routing_id), refused, "SOCK-ALL-028")
+    got = peer.recv(5000)
+    t.check(got == [body], f"{peer.label} received {show(got)}, not {body!r} sent to its "
+            f"routing id {routing_id}", "SOCK-ALL-028")  # fmt: skip
+
+
+@case(
+    "draft.peer.connect_peer",
+    ["PAT-PEER-001", "PAT-PEER-002", "SOCK-ALL-025", "SOCK-ALL-027", "SOCK-ALL-028"],
+    MUST,
+    "PEER connects to a PEER with connect_peer and sends to the routing id it returned at "
+    "once, without waiting; the other PEER answers",
+    "connect_peer returns a non-zero routing id; a send to it is taken at once and "
+    "delivered; the answer arrives from that same routing id",
+    subject=["PEER"],
+    partner=["PEER"],
+    roles=[Role.CONNECT],
+    zmtp=V31,
+)
+def peer_connect_peer(t: Trial) -> None:
+    mine, theirs = t.subject("PEER"), t.partner("PEER")
+    routing_id = mine.connect_peer(theirs.bind())
+    t.check(routing_id > 0, f"connect_peer returned routing id {routing_id}", "SOCK-ALL-025")
+    t.check(mine.send([b"first"], 0, routing_id=routing_id),
+            f"{mine.label} refused (EAGAIN) a message for the routing id connect_peer had "
+            "just returned", "PAT-PEER-002")  # fmt: skip
+    got = theirs.recv_raw(int(DEADLINE_S * 1000))
+    t.check(got is not None, f"{theirs.label} received nothing", "SOCK-ALL-028")
+    assert got is not None
+    frames = [base64.b64decode(f) for f in got["frames"]]
+    t.check(frames == [b"first"], f"{theirs.label} received {show(frames)}", "SOCK-ALL-028")
+    back = got.get("routing_id")
+    t.check(isinstance(back, int) and back > 0, f"{theirs.label} reported routing id "
+            f"{back!r}", "SOCK-ALL-027")  # fmt: skip
+    assert isinstance(back, int)
+    theirs.must_send_to([b"answer"], back)
+    reply = mine.recv_raw(int(DEADLINE_S * 1000))
+    t.check(reply is not None, f"{mine.label} received no answer", "PAT-PEER-001")
+    assert reply is not None
+    origin = reply.get("routing_id")
+    t.check(origin == routing_id, f"the answer came from routing id {origin!r}, not "
+            f"{routing_id} (connect_peer's)", "PAT-PEER-002")  # fmt: skip
+
+
+@case(
+    "draft.peer.routes_by_id",
+    ["PAT-PEER-001", "PAT-PEER-002", "SOCK-ALL-025", "SOCK-ALL-027", "SOCK-ALL-028"],
+    MUST,
+    "a PEER and two other PEERs, linked with connect_peer, exchange messages addressed by "
+    "routing id both ways",
+    "each message reaches the PEER whose routing id it was sent to, and each received "
+    "message carries its sender's routing id",
+    subject=["PEER"],
+    partner=["PEER"],
+    zmtp=V31,
+)
+def peer_routes_by_id(t: Trial) -> None:
+    mine = t.subject("PEER")
+    peers = {b"a": t.partner("PEER"), b"b": t.partner("PEER")}
+    if t.binds(mine):  # they connect_peer to it and speak first; it answers by id
+        endpoint = mine.bind()
+        for name, peer in peers.items():
+            peer.must_send_to([b"from " + name], peer.connect_peer(endpoint))
+        ids = _heard(t, mine, 2)
+        t.check(len(set(ids.values())) == 2, f"{mine.label} gave its two peers the routing "
+                f"ids {ids}", "SOCK-ALL-025")  # fmt: skip
+        for name, peer in peers.items():
+            _route(t, mine, ids[b"from " + name], peer, b"to " + name)
+        return
+    sent = {name: mine.connect_peer(peer.bind()) for name, peer in peers.items()}
+    t.check(len(set(sent.values())) == 2, f"connect_peer returned the routing ids {sent}",
+            "SOCK-ALL-025")  # fmt: skip
+    for name, peer in peers.items():
+        got = exchange_to(t, mine, sent[name], peer, b"to " + name)
+        peer.must_send_to([b"from " + name], got)
+    ids = _heard(t, mine, 2)
+    t.check(ids == {b"from " + n: sent[n] for n in peers}, f"{mine.label} reported the "
+            f"routing ids {ids} for answers from the peers connect_peer named {sent}",
+            "SOCK-ALL-027")  # fmt: skip
+
+
+def exchange_to(t: Trial, sock: Sock, routing_id: int, peer: Sock, body: bytes) -> int:
+    """``sock`` sends ``body`` to ``routing_id`` and ``peer`` receives it; the routing id
+    ``peer`` reports for ``sock``."""
+    sock.must_send_to([body], routing_id)
+    got = peer.recv_raw(int(DEADLINE_S * 1000))
+    frames = None if got is None else [base64.b64decode(f) for f in got["frames"]]
+    t.check(frames == [body], f"{peer.label} received {show(frames)}, not {body!r} sent to "
+            f"its routing id {routing_id}", "SOCK-ALL-028")  # fmt: skip
+    assert got is not None
+    back = got.get("routing_id")
+    t.check(isinstance(back, int) and back > 0, f"{peer.label} reported routing id {back!r}",
+            "SOCK-ALL-027")  # fmt: skip
+    assert isinstance(back, int)
+    return back
+
+
+@case(
+    "draft.peer.unknown_routing_id",
+    ["SOCK-ALL-029"],
+    MUST,
+    "PEER sends to a routing id that names no peer",
+    "the send fails (libzmq documents EHOSTUNREACH)",
+    subject=["PEER"],
+    partner=[],
+    zmtp=V31,
+)
+def peer_unknown_routing_id(t: Trial) -> None:
+    mine = t.subject("PEER")
+    mine.bind()
+    try:
+        accepted = mine.send([b"x"], 0, routing_id=4242)
+    except ShimFailure:
+        accepted = False
+    t.check(not accepted, "PEER accepted a message for an unknown routing id", "SOCK-ALL-029")

@@ -1,6 +1,11 @@
 """Security mechanisms: each one's success path, as server and as client, and its refusal
-paths (PLAIN-*, CURVE*, SEC-MECH-*, ZAP-STATUS-*). Skipped unless both sides declare the
+paths (PLAIN-*, CURVE*, SEC-MECH-*, ZAP-*). Skipped unless both sides declare the
 mechanism.
+
+The ZAP refusals use the kit's ``zap`` request with ``deny`` (spec/conform.md): the
+server's handler answers 400 to every client of a mechanism. Whether the server then sends
+ERROR before closing is not judged (E-SEC-08: a missing ERROR is a deviation, not a
+failure); that nothing from a refused client reaches the application is.
 
 A refusal is judged by what reaches the application: nothing may, within a second of the
 client's send (a timed check: no marker can cross a connection that never opens).
@@ -8,13 +13,14 @@ client's send (a timed check: no marker can cross a connection that never opens)
 
 from __future__ import annotations
 
-from conformance.conform.case import Side, case
+from conformance.conform.case import Role, Side, case
 from conformance.conform.mechanisms import (
     PASSWORD,
     client_options,
     configure,
     secure,
     server_options,
+    zap_denying,
     zap_handler,
 )
 from conformance.conform.trial import Sock, Trial, show
@@ -150,3 +156,120 @@ def mechanism_mismatch(t: Trial) -> None:
     server, client = t.subject("PULL"), t.partner("PUSH")
     configure(client, client_options("PLAIN"))
     _refused(t, server, client, "SEC-MECH-001")
+
+
+@case(
+    "security.null.zap_accepts",
+    ["ZAP-MECH-001", "ZAP-MECH-004", "ZAP-STATUS-001", "ZAP-REQ-004"],
+    MUST,
+    "a NULL client connects to a NULL server that has a ZAP domain; the handler says 200",
+    "the handshake completes and a message passes",
+    subject=["PULL"],
+    partner=["PUSH"],
+    roles=[Role.BIND],  # with NULL the binder is the server (ZMTP-NULL-002)
+)
+def null_zap_accepts(t: Trial) -> None:
+    server, client = t.subject("PULL"), t.partner("PUSH")
+    zap_handler(t, Side.SUBJECT)
+    server.set("zap_domain", "conform")
+    t.link(server, client)
+    got = exchange(t, client, server, [b"over NULL with ZAP"])
+    t.check(got == [b"over NULL with ZAP"], f"received {show(got)}", "ZAP-STATUS-001")
+
+
+@case(
+    "security.null.zap_refused",
+    ["ZAP-MECH-001", "ZAP-MECH-004", "ZAP-STATUS-003"],
+    MUST,
+    "a NULL client connects to a NULL server that has a ZAP domain; the handler says 400",
+    "the server asks ZAP and refuses the client: nothing from it is delivered (ERROR before "
+    "the close is not required, E-SEC-08)",
+    subject=["PULL"],
+    partner=["PUSH"],
+    roles=[Role.BIND],  # with NULL the binder is the server (ZMTP-NULL-002)
+)
+def null_zap_refused(t: Trial) -> None:
+    server, client = t.subject("PULL"), t.partner("PUSH")
+    with zap_denying(t, Side.SUBJECT, "NULL"):
+        server.set("zap_domain", "conform")
+        _refused(t, server, client, "ZAP-STATUS-003")
+
+
+@case(
+    "security.plain.unknown_user",
+    ["PLAIN-ZAP-001", "PLAIN-WELCOME-002", "ZAP-MECH-002", "ZAP-STATUS-003"],
+    MUST,
+    "a PLAIN client whose user name the handler does not know connects to the PLAIN server "
+    "(ZAP says 400)",
+    "the server sends no WELCOME: nothing from the client is delivered",
+    subject=["PULL"],
+    partner=["PUSH"],
+    mechanisms=["PLAIN"],
+)
+def plain_unknown_user(t: Trial) -> None:
+    server, client = t.subject("PULL"), t.partner("PUSH")
+    zap_handler(t, Side.SUBJECT)
+    configure(server, server_options("PLAIN"))
+    options = client_options("PLAIN")
+    options["plain_username"] = b"nobody"
+    configure(client, options)
+    _refused(t, server, client, "PLAIN-WELCOME-002")
+
+
+@case(
+    "security.plain.zap_refused",
+    ["PLAIN-ZAP-001", "PLAIN-WELCOME-002", "ZAP-STATUS-003"],
+    MUST,
+    "a PLAIN client with the right password connects to the PLAIN server, whose ZAP "
+    "handler refuses every PLAIN client (400)",
+    "the server follows the handler, not its own idea of the password: nothing from the "
+    "client is delivered",
+    subject=["PULL"],
+    partner=["PUSH"],
+    mechanisms=["PLAIN"],
+)
+def plain_zap_refused(t: Trial) -> None:
+    server, client = t.subject("PULL"), t.partner("PUSH")
+    with zap_denying(t, Side.SUBJECT, "PLAIN"):
+        configure(server, server_options("PLAIN"))
+        configure(client, client_options("PLAIN"))
+        _refused(t, server, client, "PLAIN-ZAP-001")
+
+
+@case(
+    "security.curve.zap_refused",
+    ["CURVE-ZAP-001", "ZAP-MECH-003", "ZAP-STATUS-003"],
+    MUST,
+    "a CURVE client with the right server key connects to the CURVE server, whose ZAP "
+    "handler refuses every CURVE client (400)",
+    "the server sends no READY: nothing from the client is delivered",
+    subject=["PULL"],
+    partner=["PUSH"],
+    mechanisms=["CURVE"],
+)
+def curve_zap_refused(t: Trial) -> None:
+    server, client = t.subject("PULL"), t.partner("PUSH")
+    with zap_denying(t, Side.SUBJECT, "CURVE"):
+        configure(server, server_options("CURVE"))
+        configure(client, client_options("CURVE"))
+        _refused(t, server, client, "CURVE-ZAP-001")
+
+
+@case(
+    "security.curve.zap_accepts",
+    ["CURVE-ZAP-001", "ZAP-MECH-003", "ZAP-STATUS-001"],
+    MUST,
+    "a CURVE client connects to the CURVE server, whose ZAP handler says 200",
+    "the handshake completes and a message passes",
+    subject=["PULL"],
+    partner=["PUSH"],
+    mechanisms=["CURVE"],
+)
+def curve_zap_accepts(t: Trial) -> None:
+    server, client = t.subject("PULL"), t.partner("PUSH")
+    zap_handler(t, Side.SUBJECT)
+    configure(server, server_options("CURVE"))
+    configure(client, client_options("CURVE"))
+    t.link(server, client)
+    got = exchange(t, client, server, [b"over CURVE with ZAP"])
+    t.check(got == [b"over CURVE with ZAP"], f"received {show(got)}", "ZAP-STATUS-001")
