@@ -106,6 +106,8 @@ class SocketBase:
         self._sending: list[bytes] = []
         self._receiving: list[bytes] = []
         self._closed_event = threading.Event()
+        #: The pattern's send, looked up once for the data path.
+        self._pattern_send = self._engine.pattern.send
         self._monitor_hooks: list[tuple[Callable[..., None], Any]] = []
         self._ready = True
 
@@ -390,7 +392,7 @@ class Socket(SocketBase):
             # The common case, without the general path's allocations and calls.
             engine = self._engine
             with engine.lock:
-                if not engine.closed and engine.pattern.send([data]):
+                if not engine.closed and self._pattern_send([data]):
                     return
         frame = _frame_bytes(data)
         if flags & C.SNDMORE:
