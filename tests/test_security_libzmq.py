@@ -257,3 +257,31 @@ def test_refused_zmtp_client_does_not_retry_with_the_same_password(world: World)
         assert handler.poll(500) == 0  # libzmq's reconnect interval is 100 ms
     finally:
         lctx.destroy(linger=0)
+
+
+@pytest.mark.parametrize("server_lib", ["zmtp", "libzmq"])
+def test_a_user_id_the_client_claims_gives_way_to_zaps(world: World, server_lib: str) -> None:
+    # ZAP-USER-004, E-SEC-11: a raw client puts User-Id (and X-Role) in its own INITIATE.
+    import socket as sockets
+
+    from zmtp.connection import Connection
+    from zmtp.events import HandshakeComplete
+    from zmtp.mechanisms.plain import plain_mechanism
+
+    server = world.socket(server_lib, "REP", **world.server_options("PLAIN"))
+    port = int(bind(server).rsplit(":", 1)[1])
+    claims = [("User-Id", b"root"), ("X-Role", b"admin")]
+    mechanism = plain_mechanism(username=b"admin", password=b"secret")
+    client = Connection("REQ", binder=False, now=0.0, mechanism=mechanism, properties=claims)
+    with sockets.create_connection(("127.0.0.1", port), timeout=TIMEOUT / 1000) as raw:
+        for _ in range(10):  # a PLAIN handshake takes four round trips at most
+            raw.sendall(client.data_to_send())
+            events = client.receive_data(raw.recv(65536), 0.0)
+            if any(isinstance(e, HandshakeComplete) for e in events):
+                break
+        client.send_message([b"", b"hi"])
+        raw.sendall(client.data_to_send())
+        first = server.recv(copy=False)
+    assert first.bytes == b"hi"
+    # ZAP's user wins; a property ZAP did not set stays the client's, in both libraries.
+    assert (first.get("User-Id"), first.get("X-Role")) == ("admin", "admin")

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import pytest
+
 from zmtp.codec.commands import encode_metadata
 from zmtp.connection import Connection, State
 from zmtp.events import AuthenticationRequested, ConnectionClosed, Event, HandshakeComplete
@@ -161,3 +163,44 @@ def test_reply_after_close_is_ignored() -> None:
     pair = SecurePair(null(b"dom"), null(), zap=lambda r: None)
     pair.server.close()
     assert pair.server.complete_authentication([b""], 0.0) == []
+
+
+# -- a client never speaks for ZAP ----------------------------------------------------------
+
+
+def _mechanisms() -> dict[str, tuple[Callable[..., Mechanism], Callable[..., Mechanism]]]:
+    from nacl import bindings as nacl
+
+    from zmtp.mechanisms.curve import curve_mechanism
+    from zmtp.mechanisms.plain import plain_mechanism
+
+    server_public, server_secret = nacl.crypto_box_keypair()
+    _, client_secret = nacl.crypto_box_keypair()
+    return {
+        "NULL": (null(b"dom"), null()),
+        "PLAIN": (plain_mechanism(), plain_mechanism(username=b"u", password=b"p")),
+        "CURVE": (
+            curve_mechanism(secret_key=server_secret),
+            curve_mechanism(secret_key=client_secret, server_key=server_public),
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", ["NULL", "PLAIN", "CURVE"])
+@pytest.mark.parametrize("zap_user", [b"bob", b""])
+def test_client_metadata_cannot_claim_a_user_id_or_override_zap(name: str, zap_user: bytes) -> None:
+    server, client = _mechanisms()[name]
+    pair = SecurePair(
+        server, client, zap=lambda r: zap_reply(r, user=zap_user, metadata=[("X-Role", b"guest")])
+    )
+    claims = [("User-Id", b"admin"), ("user-id", b"root"), ("X-Role", b"admin"), ("X-Own", b"1")]
+    pair.client = Connection("REQ", binder=False, now=0.0, mechanism=client, properties=claims)
+    pair.pump()
+    done = pair.done("server")
+    assert done is not None and len(pair.requests) == 1
+    # ZAP-USER-004: only ZAP names the user, even when its reply left it empty ...
+    assert done.metadata.get("User-Id") == zap_user
+    assert all(n.lower() != "user-id" or v == zap_user for n, v in done.metadata)
+    # ... and ZAP's properties win over the client's; the client's own others stay.
+    assert done.metadata.get("X-Role") == b"guest"
+    assert done.metadata.get("X-Own") == b"1"

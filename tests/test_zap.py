@@ -142,6 +142,16 @@ def test_curve_policies(tmp_path: Path) -> None:
     assert answer(auth, request(b"CURVE", request_key))[3] == b"Unknown key"
 
 
+def test_rewriting_a_readable_secret_file_makes_it_private(tmp_path: Path) -> None:
+    secret_file = tmp_path / "server.key_secret"
+    secret_file.write_text("old")
+    secret_file.chmod(0o644)
+    _, written = create_certificates(tmp_path, "server")
+    assert Path(written) == secret_file
+    assert stat.S_IMODE(os.stat(secret_file).st_mode) == 0o600
+    assert load_certificate(secret_file)[1] is not None
+
+
 def test_passwords_never_reach_logs_or_reprs(caplog: pytest.LogCaptureFixture) -> None:
     auth = Authenticator(object())
     auth.configure_plain("*", {"admin": "hunter2"})

@@ -148,8 +148,8 @@ def outcome(
             reason=str(code),
         )
     # ZAP-STATUS-001: the handshake goes on.
-    if user_id:  # ZAP-USER-001; ZAP-USER-003: kept local, never sent to the client
-        properties.insert(0, ("User-Id", user_id))
+    # ZAP-USER-001, even when empty, as libzmq does (E-SEC-11); ZAP-USER-003: kept local.
+    properties.insert(0, ("User-Id", user_id))
     return properties
 
 

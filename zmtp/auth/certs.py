@@ -27,8 +27,11 @@ def _write(
     lines += ["curve\n", f'    public-key = "{public.decode("ascii")}"\n']
     if secret is not None:
         lines.append(f'    secret-key = "{secret.decode("ascii")}"\n')
-    # The secret file is never readable by others, not even for a moment.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if secret else 0o644)
+    # The secret file is never readable by others, not even for a moment; an existing file
+    # keeps its old mode through O_CREAT, so the mode is set again before anything is written.
+    mode = 0o600 if secret else 0o644
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    os.fchmod(fd, mode)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.writelines(lines)
 

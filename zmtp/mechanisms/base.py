@@ -158,6 +158,15 @@ class Mechanism(ABC):
         return outcome(reply, request, no_handler=refuse)
 
 
+def with_zap(peer: Sequence[tuple[str, bytes]], zap: Sequence[tuple[str, bytes]]) -> Metadata:
+    """The peer's metadata under ZAP's: a client never names its own User-Id (ZAP-USER-002).
+
+    ZAP's properties come first so that a lookup finds them before any the client sent.
+    """
+    own = [(name, value) for name, value in peer if name.lower() != "user-id"]
+    return Metadata((*zap, *own))
+
+
 def protocol_error(message: str, requirement: str) -> RemoteProtocolError:
     """A handshake violation that closes the connection without ERROR."""
     return RemoteProtocolError(message, requirement=requirement)

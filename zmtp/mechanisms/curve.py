@@ -40,7 +40,7 @@ from zmtp.codec.tokens import Command, Greeting
 from zmtp.errors import LocalProtocolError
 from zmtp.grammar.curve import KEY_SIZE, NONCE_PREFIXES
 from zmtp.keylog import append_session, keylog_path
-from zmtp.mechanisms.base import Mechanism, protocol_error
+from zmtp.mechanisms.base import Mechanism, protocol_error, with_zap
 from zmtp.mechanisms.curve_crypto import (
     MESSAGE_OVERHEAD,
     CurveCipher,
@@ -304,7 +304,7 @@ class CurveServer(_Curve):
         # CURVE-ZAP-002/003; a refusal raises, and the connection sends ERROR in place
         # of READY when the status asks for one (CURVEZMQ-ERROR-003).
         extra = self._zap_outcome(reply)
-        self.peer_metadata = Metadata((*self._metadata, *extra))
+        self.peer_metadata = with_zap(self._metadata, extra)
         self._state = "accept"
         return b""
 

@@ -21,7 +21,7 @@ from typing import ClassVar
 from zmtp.codec.commands import Metadata, Ready, encode_ready, parse_command
 from zmtp.codec.tokens import Command, Greeting
 from zmtp.errors import RemoteProtocolError
-from zmtp.mechanisms.base import Mechanism
+from zmtp.mechanisms.base import Mechanism, with_zap
 
 
 class NullMechanism(Mechanism):
@@ -67,7 +67,7 @@ class NullMechanism(Mechanism):
     def authenticated(self, reply: Sequence[bytes] | None, now: float) -> bytes:
         extra = self._zap_outcome(reply)
         assert self._received is not None
-        self.peer_metadata = Metadata((*self._received, *extra))
+        self.peer_metadata = with_zap(self._received, extra)
         return b""
 
     def accept(self) -> bytes:

@@ -21,11 +21,11 @@ import re
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
-from zmtp.codec.commands import Metadata, encode_metadata, encode_ready, parse_metadata
+from zmtp.codec.commands import encode_metadata, encode_ready, parse_metadata
 from zmtp.codec.encoder import encode_command
 from zmtp.codec.tokens import Command, Greeting
 from zmtp.errors import LocalProtocolError
-from zmtp.mechanisms.base import Mechanism, protocol_error
+from zmtp.mechanisms.base import Mechanism, protocol_error, with_zap
 
 #: Printable ASCII, 0 to 255 of them (PLAIN-HELLO-003).
 _VCHAR = re.compile(rb"[\x21-\x7e]{0,255}")
@@ -156,7 +156,7 @@ class PlainServer(Mechanism):
 
     def _initiate(self, data: bytes) -> bytes:
         # PLAIN-INITIATE-002: the connection checks the metadata before accept().
-        self.peer_metadata = Metadata((*parse_metadata(data), *self._zap))
+        self.peer_metadata = with_zap(parse_metadata(data), self._zap)
         self._state = "done"
         return b""
 
