@@ -9,6 +9,7 @@ call is bounded and every socket, thread and context is closed at teardown.
 
 from __future__ import annotations
 
+import socket as sockets
 import struct
 import time
 from collections.abc import Iterator
@@ -19,6 +20,9 @@ import pytest
 
 import zmtp
 from zmtp.auth.thread import ThreadAuthenticator as ZmtpAuthenticator
+from zmtp.connection import Connection
+from zmtp.events import HandshakeComplete
+from zmtp.mechanisms.plain import plain_mechanism
 from zmtp.monitor import MonitorEvent
 
 zmq = pytest.importorskip("zmq")
@@ -262,12 +266,6 @@ def test_refused_zmtp_client_does_not_retry_with_the_same_password(world: World)
 @pytest.mark.parametrize("server_lib", ["zmtp", "libzmq"])
 def test_a_user_id_the_client_claims_gives_way_to_zaps(world: World, server_lib: str) -> None:
     # ZAP-USER-004, E-SEC-11: a raw client puts User-Id (and X-Role) in its own INITIATE.
-    import socket as sockets
-
-    from zmtp.connection import Connection
-    from zmtp.events import HandshakeComplete
-    from zmtp.mechanisms.plain import plain_mechanism
-
     server = world.socket(server_lib, "REP", **world.server_options("PLAIN"))
     port = int(bind(server).rsplit(":", 1)[1])
     claims = [("User-Id", b"root"), ("X-Role", b"admin")]

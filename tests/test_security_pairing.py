@@ -13,11 +13,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
+from nacl import bindings as nacl
 
 from zmtp.codec.commands import encode_metadata
 from zmtp.connection import Connection, State
 from zmtp.events import AuthenticationRequested, ConnectionClosed, Event, HandshakeComplete
 from zmtp.mechanisms import Mechanism, NullMechanism
+from zmtp.mechanisms.curve import curve_mechanism
+from zmtp.mechanisms.plain import plain_mechanism
 from zmtp.zap import ZapRequest
 
 ZapScript = Callable[[ZapRequest], Sequence[bytes] | None]
@@ -168,28 +171,23 @@ def test_reply_after_close_is_ignored() -> None:
 # -- a client never speaks for ZAP ----------------------------------------------------------
 
 
-def _mechanisms() -> dict[str, tuple[Callable[..., Mechanism], Callable[..., Mechanism]]]:
-    from nacl import bindings as nacl
-
-    from zmtp.mechanisms.curve import curve_mechanism
-    from zmtp.mechanisms.plain import plain_mechanism
-
-    server_public, server_secret = nacl.crypto_box_keypair()
-    _, client_secret = nacl.crypto_box_keypair()
-    return {
-        "NULL": (null(b"dom"), null()),
-        "PLAIN": (plain_mechanism(), plain_mechanism(username=b"u", password=b"p")),
-        "CURVE": (
-            curve_mechanism(secret_key=server_secret),
-            curve_mechanism(secret_key=client_secret, server_key=server_public),
-        ),
-    }
+SERVER_PUBLIC, SERVER_SECRET = nacl.crypto_box_keypair()
+_, CLIENT_SECRET = nacl.crypto_box_keypair()
+#: Server and client of each mechanism, the server asking ZAP.
+MECHANISMS = {
+    "NULL": (null(b"dom"), null()),
+    "PLAIN": (plain_mechanism(), plain_mechanism(username=b"u", password=b"p")),
+    "CURVE": (
+        curve_mechanism(secret_key=SERVER_SECRET),
+        curve_mechanism(secret_key=CLIENT_SECRET, server_key=SERVER_PUBLIC),
+    ),
+}
 
 
-@pytest.mark.parametrize("name", ["NULL", "PLAIN", "CURVE"])
+@pytest.mark.parametrize("name", list(MECHANISMS))
 @pytest.mark.parametrize("zap_user", [b"bob", b""])
 def test_client_metadata_cannot_claim_a_user_id_or_override_zap(name: str, zap_user: bytes) -> None:
-    server, client = _mechanisms()[name]
+    server, client = MECHANISMS[name]
     pair = SecurePair(
         server, client, zap=lambda r: zap_reply(r, user=zap_user, metadata=[("X-Role", b"guest")])
     )
