@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import re
 
+from zmtp.codec.incremental import COLLECT_FROM as _COLLECT_FROM
+from zmtp.codec.incremental import TRAFFIC as _TRAFFIC
+from zmtp.codec.incremental import IncrementalDecoder
 from zmtp.codec.limits import Limits, check_frame
 from zmtp.codec.tokens import Command, Greeting, Message, Token
 from zmtp.errors import LimitExceeded, RemoteProtocolError
@@ -26,49 +29,24 @@ from zmtp.errors import LimitExceeded, RemoteProtocolError
 _MAX_SIZE = (1 << 63) - 1
 _MECHANISM = re.compile(rb"[A-Z0-9\-_.+]*\x00*")
 _ZERO_FILLER = bytes(31)
-#: A body at least this large that has not fully arrived is collected piece by piece.
-_COLLECT_FROM = 1 << 12
-
-_GREETING, _TRAFFIC, _FAILED = range(3)
 #: Message(frames) without NamedTuple's Python-level __new__: a third of its cost, on the
 #: path every one-frame message takes.
 new_tuple = tuple.__new__
 
 
-class Decoder:
+class Decoder(IncrementalDecoder[Token]):
     """Incremental ZMTP 3.x decoder for one direction of one connection.
 
     ``expect_greeting=False`` starts directly at the frames, for a caller that has
-    already consumed the greeting (for instance after version detection).
+    already consumed the greeting (for instance after version detection). The feed
+    contract is :class:`~zmtp.codec.incremental.IncrementalDecoder`'s.
     """
 
-    __slots__ = (
-        "_buf",
-        "_error",
-        "_frames",
-        "_limits",
-        "_message_size",
-        "_pending",
-        "_pending_flags",
-        "_pending_head",
-        "_pending_need",
-        "_state",
-        "control",
-    )
+    __slots__ = ("_pending_head", "control")
 
     def __init__(self, limits: Limits | None = None, *, expect_greeting: bool = True) -> None:
-        if limits is not None and not isinstance(limits, Limits):
-            raise TypeError(f"limits must be a zmtp.codec.Limits, not {type(limits).__name__}")
-        self._limits = limits if limits is not None else Limits()
-        self._buf = b""
-        self._state = _GREETING if expect_greeting else _TRAFFIC
-        self._frames: list[bytes] = []  # frames of the message that is not complete yet
-        self._message_size = 0
-        self._pending: list[bytes] | None = None  # pieces of a large body in transit
-        self._pending_need = 0
+        super().__init__(limits, expect_greeting=expect_greeting)
         self._pending_head = 0  # octets of the header of the body in transit
-        self._pending_flags = 0
-        self._error: RemoteProtocolError | None = None
         #: How many tokens of the last :meth:`feed` were not messages (greeting,
         #: commands); 0 lets a caller take the returned list as messages only.
         self.control = 0
@@ -87,46 +65,8 @@ class Decoder:
         return self._state == _TRAFFIC and self.buffered == 0
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[Token]:
-        """Take the next octets from the peer; return the tokens they complete.
-
-        Raises :class:`~zmtp.errors.RemoteProtocolError` (or its subclass
-        :class:`~zmtp.errors.LimitExceeded`) when the input breaks a rule; the tokens
-        completed by this call before the offending octet are in the error's
-        ``decoded`` attribute, so none is lost. After an error the decoder is spent:
-        every later call raises again.
-        """
-        if self._error is not None:
-            raise RemoteProtocolError(f"decoder already failed: {self._error.message}")
-        if not isinstance(data, bytes):
-            if not isinstance(data, bytearray | memoryview):
-                raise TypeError(f"feed() takes bytes, not {type(data).__name__}")
-            data = bytes(data)
-        out: list[Token] = []
         self.control = 0
-        try:
-            self._run(data, out)
-        except RemoteProtocolError as err:
-            err.decoded = out
-            self._error = err
-            self._state = _FAILED
-            raise
-        return out
-
-    def _run(self, data: bytes, out: list[Token]) -> None:
-        if self._pending is not None:
-            rest = self._collect(data, out)
-            if rest is None:
-                return
-            data = rest
-        buf = self._buf + data if self._buf else data
-        pos = 0
-        if self._state == _GREETING:
-            pos = self._greeting(buf, out)
-            if self._state == _GREETING:
-                self._buf = buf
-                return
-        pos = self._traffic(buf, pos, out)
-        self._buf = buf[pos:] if pos < len(buf) else b""
+        return super().feed(data)
 
     def _greeting(self, buf: bytes, out: list[Token]) -> int:
         # Checked octet by octet as the greeting arrives (ZMTP-GREET-*), in the grammar's
@@ -213,7 +153,7 @@ class Decoder:
                     self._pending = [buf[start:]]
                     self._pending_head = start - pos
                     self._pending_need = end - n
-                    self._pending_flags = flags
+                    self._pending_tag = flags
                     return n
                 break
             body = buf[start:end]
@@ -250,20 +190,6 @@ class Decoder:
             out.append(Message(self._frames))
             self._frames = []
             self._message_size = 0
-
-    def _collect(self, data: bytes, out: list[Token]) -> bytes | None:
-        """Add ``data`` to a large body in transit; return what follows it, if it ended."""
-        assert self._pending is not None
-        need = self._pending_need
-        if len(data) < need:
-            self._pending.append(data)
-            self._pending_need = need - len(data)
-            return None
-        self._pending.append(data[:need])
-        body = b"".join(self._pending)
-        self._pending = None
-        self._deliver(self._pending_flags, body, out)
-        return data[need:]
 
 
 def _command(body: bytes) -> Command:

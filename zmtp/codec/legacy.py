@@ -22,6 +22,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from zmtp.codec.incremental import COLLECT_FROM as _COLLECT_FROM
+from zmtp.codec.incremental import GREETING as _GREETING
+from zmtp.codec.incremental import TRAFFIC as _TRAFFIC
+from zmtp.codec.incremental import IncrementalDecoder
 from zmtp.codec.limits import Limits, check_frame
 from zmtp.codec.tokens import Message
 from zmtp.errors import RemoteProtocolError
@@ -44,9 +48,6 @@ SOCKET_TYPE_NAMES = {number: name for name, number in SOCKET_TYPES.items()} | {
 }
 #: 2.0 greeting: signature (10), revision, socket type, identity flags, identity size.
 _GREETING20_HEAD = 14
-#: A body at least this large that has not fully arrived is collected piece by piece.
-_COLLECT_FROM = 1 << 12
-_GREETING, _TRAFFIC, _FAILED = range(3)
 
 
 class Greeting20(NamedTuple):
@@ -100,37 +101,14 @@ def detect(prefix: bytes | bytearray | memoryview) -> int | None:
     return 2 if version <= 2 else 3
 
 
-class _LegacyDecoder:
-    """What the 2.0 and 1.0 decoders share: buffering, large bodies, limits, messages.
+class _LegacyDecoder(IncrementalDecoder[LegacyToken]):
+    """What the 2.0 and 1.0 decoders share: frame bodies, limits, messages.
 
-    A subclass supplies ``_greeting(buf, out) -> offset`` and ``_traffic(buf, pos, out)
-    -> offset``; both return the offset of the first octet they did not consume.
+    A subclass supplies ``_greeting`` and ``_traffic`` (see
+    :class:`~zmtp.codec.incremental.IncrementalDecoder`), and ``_greeted``.
     """
 
-    __slots__ = (
-        "_buf",
-        "_error",
-        "_frames",
-        "_limits",
-        "_message_size",
-        "_pending",
-        "_pending_more",
-        "_pending_need",
-        "_state",
-    )
-
-    def __init__(self, limits: Limits | None = None, *, expect_greeting: bool = True) -> None:
-        if limits is not None and not isinstance(limits, Limits):
-            raise TypeError(f"limits must be a zmtp.codec.Limits, not {type(limits).__name__}")
-        self._limits = limits if limits is not None else Limits()
-        self._buf = b""
-        self._state = _GREETING if expect_greeting else _TRAFFIC
-        self._frames: list[bytes] = []
-        self._message_size = 0
-        self._pending: list[bytes] | None = None
-        self._pending_need = 0
-        self._pending_more = False
-        self._error: RemoteProtocolError | None = None
+    __slots__ = ()
 
     @property
     def buffered(self) -> int:
@@ -151,54 +129,6 @@ class _LegacyDecoder:
             self._state == _TRAFFIC and not self._buf and not self._frames and self._pending is None
         )
 
-    def feed(self, data: bytes | bytearray | memoryview) -> list[LegacyToken]:
-        """Take the next octets from the peer; return the tokens they complete.
-
-        Raises :class:`~zmtp.errors.RemoteProtocolError` (or
-        :class:`~zmtp.errors.LimitExceeded`) naming the rule the input breaks; the
-        tokens completed before the offending octet are in its ``decoded`` attribute.
-        After an error the decoder is spent: every later call raises again.
-        """
-        if self._error is not None:
-            raise RemoteProtocolError(f"decoder already failed: {self._error.message}")
-        if not isinstance(data, bytes):
-            if not isinstance(data, bytearray | memoryview):
-                raise TypeError(f"feed() takes bytes, not {type(data).__name__}")
-            data = bytes(data)
-        out: list[LegacyToken] = []
-        try:
-            self._run(data, out)
-        except RemoteProtocolError as err:
-            err.decoded = out
-            self._error = err
-            self._state = _FAILED
-            raise
-        return out
-
-    def _run(self, data: bytes, out: list[LegacyToken]) -> None:
-        if self._pending is not None:
-            rest = self._collect(data, out)
-            if rest is None:
-                return
-            data = rest
-        buf = self._buf + data if self._buf else data
-        pos = 0
-        if self._state == _GREETING:
-            pos = self._greeting(buf, out)
-            if self._state == _GREETING:
-                # Waiting for more of the greeting (pos 0), or collecting a long 1.0
-                # identity frame (everything consumed).
-                self._buf = buf[pos:]
-                return
-        pos = self._traffic(buf, pos, out)
-        self._buf = buf[pos:] if pos < len(buf) else b""
-
-    def _greeting(self, buf: bytes, out: list[LegacyToken]) -> int:
-        raise NotImplementedError
-
-    def _traffic(self, buf: bytes, pos: int, out: list[LegacyToken]) -> int:
-        raise NotImplementedError
-
     def _body(self, buf: bytes, start: int, size: int, more: bool, out: list[LegacyToken]) -> int:
         """Deliver the body at ``buf[start:start+size]``; return the offset after it.
 
@@ -213,7 +143,7 @@ class _LegacyDecoder:
                 return -2
             self._pending = [buf[start:]]
             self._pending_need = end - len(buf)
-            self._pending_more = more
+            self._pending_tag = more
             return -1
         self._deliver(more, buf[start:end], out)
         return end
@@ -221,7 +151,7 @@ class _LegacyDecoder:
     def _check_limits(self, size: int) -> None:
         check_frame(self._limits, size, self._message_size, len(self._frames))
 
-    def _deliver(self, more: bool, body: bytes, out: list[LegacyToken]) -> None:
+    def _deliver(self, more: int, body: bytes, out: list[LegacyToken]) -> None:
         if self._state == _GREETING:
             self._greeted(body, out)
             return
@@ -238,20 +168,6 @@ class _LegacyDecoder:
     def _greeted(self, identity: bytes, out: list[LegacyToken]) -> None:
         """The identity frame of the greeting is complete."""
         raise NotImplementedError
-
-    def _collect(self, data: bytes, out: list[LegacyToken]) -> bytes | None:
-        """Add ``data`` to a large body in transit; return what follows it, if it ended."""
-        assert self._pending is not None
-        need = self._pending_need
-        if len(data) < need:
-            self._pending.append(data)
-            self._pending_need = need - len(data)
-            return None
-        self._pending.append(data[:need])
-        body = b"".join(self._pending)
-        self._pending = None
-        self._deliver(self._pending_more, body, out)
-        return data[need:]
 
 
 class Zmtp20Decoder(_LegacyDecoder):
