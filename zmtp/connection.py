@@ -174,7 +174,7 @@ class Connection:
         self.state = State.GREETING
         #: The peer's protocol generation, once its greeting is in: (3, 1), (3, 0), ...
         self.peer_version: tuple[int, int] | None = None
-        #: Whether the events of the last :meth:`receive_data` were all messages.
+        #: Whether the last :meth:`receive_bare` returned messages only, as frame lists.
         self.data_only = False
         #: The peer's greeting and, once the handshake is complete, its metadata.
         self.peer_greeting: Greeting | None = None
@@ -205,6 +205,18 @@ class Connection:
         After a :class:`~zmtp.events.ConnectionClosed` event, flush
         :meth:`data_to_send` and close the transport.
         """
+        events = self.receive_bare(data, now)
+        if self.data_only:
+            return [Message(frames) for frames in events]  # type: ignore[arg-type]
+        return events  # type: ignore[return-value]
+
+    def receive_bare(self, data: bytes, now: float) -> list[Event] | list[list[bytes]]:
+        """:meth:`receive_data` for the data path of a transport.
+
+        When :attr:`data_only` is then true, everything received was messages, and the
+        list holds each one's bare list of frames rather than a
+        :class:`~zmtp.events.Message` event: one object fewer per message.
+        """
         self.data_only = False
         if self.closed:
             return []
@@ -216,7 +228,7 @@ class Connection:
                 return ended
         tokens: list[Any]
         try:
-            tokens = self._decoder.feed(data)
+            tokens = self._decoder.feed_bare(data)
             failure = None
         except RemoteProtocolError as exc:
             tokens, failure = exc.decoded, exc
@@ -229,6 +241,7 @@ class Connection:
             )
             if self.data_only:
                 return tokens  # type: ignore[return-value]  # messages only: the data path
+        tokens = [Message(t) if t.__class__ is list else t for t in tokens]
         events: list[Event] = []
         if self.state is not State.READY:
             tokens = self._handshake(tokens, now, events)

@@ -74,6 +74,7 @@ class Pipe:
         "paused",
         "peer_type",
         "rcvhwm",
+        "resume_below",
         "routing_id",
         "sndhwm",
         "state",
@@ -92,6 +93,8 @@ class Pipe:
         self.link = link
         self.sndhwm = sndhwm
         self.rcvhwm = rcvhwm
+        #: A paused pipe reads again once its inbound queue is down to half the mark.
+        self.resume_below = max(1, rcvhwm // 2)
         self.peer_type = peer_type
         #: The routing id a ROUTER (or SERVER, PEER) knows this peer by.
         self.routing_id = routing_id
@@ -127,8 +130,7 @@ class Pipe:
         """Drop every received message not yet read, and read from the link again."""
         self.inbound.clear()
         if self.paused:
-            self.paused = False
-            self.link.resume_reading()
+            self.resume()
 
     def drop_control(self, kind: type) -> None:
         """Remove queued control items of ``kind`` (to be sent afresh on a new connection)."""
@@ -140,10 +142,14 @@ class Pipe:
     def read(self) -> list[bytes]:
         """Take the oldest received message (the caller checked there is one)."""
         message = self.inbound.popleft()
-        if self.paused and len(self.inbound) < max(1, self.rcvhwm // 2):
-            self.paused = False
-            self.link.resume_reading()
+        if self.paused and len(self.inbound) < self.resume_below:
+            self.resume()
         return message
+
+    def resume(self) -> None:
+        """Read from the link again: the application took enough from the full queue."""
+        self.paused = False
+        self.link.resume_reading()
 
     def __repr__(self) -> str:
         return f"<Pipe {self.peer_type} id={self.routing_id!r} out={len(self.outbound)}>"

@@ -106,8 +106,12 @@ class SocketBase:
         self._sending: list[bytes] = []
         self._receiving: list[bytes] = []
         self._closed_event = threading.Event()
-        #: The pattern's send, looked up once for the data path.
-        self._pattern_send = self._engine.pattern.send
+        #: Whether the socket type is a classic one; the draft types route (and check)
+        #: each frame their own way, off the data path below.
+        self._plain = self._engine.socket_type not in DRAFT
+        #: The pattern's send and receive, looked up once for the data path.
+        self._pattern_send = self._engine.pattern.data_path_send()
+        self._pattern_recv = self._engine.pattern.recv
         self._monitor_hooks: list[tuple[Callable[..., None], Any]] = []
         self._ready = True
 
@@ -384,16 +388,16 @@ class Socket(SocketBase):
         the message cannot be queued, and :class:`~zmtp.errors.ZMQError` with ``EFSM``
         when the socket's pattern does not allow a send now.
         """
-        if self._engine.socket_type in DRAFT:
-            frames = self._draft_frames(_frame_bytes(data), flags, routing_id, group)
-            self._wait(lambda: self._engine.try_send(frames) or None, "sndtimeo", flags)
-            return
-        if data.__class__ is bytes and not flags and not self._sending:
+        if data.__class__ is bytes and not flags and self._plain and not self._sending:
             # The common case, without the general path's allocations and calls.
             engine = self._engine
             with engine.lock:
                 if not engine.closed and self._pattern_send([data]):
                     return
+        elif not self._plain:
+            frames = self._draft_frames(_frame_bytes(data), flags, routing_id, group)
+            self._wait(lambda: self._engine.try_send(frames) or None, "sndtimeo", flags)
+            return
         frame = _frame_bytes(data)
         if flags & C.SNDMORE:
             self._first_part(flags)
@@ -422,13 +426,13 @@ class Socket(SocketBase):
         On the draft types, the :class:`Frame` carries ``routing_id`` (SERVER, PEER) or
         ``group`` (DISH).
         """
-        if self._engine.socket_type in DRAFT:
+        if not self._plain:
             frame = self._draft_frame(self._wait(self._engine.try_recv, "rcvtimeo", flags))
             return frame if not copy else frame.bytes
         if not self._receiving:
             engine = self._engine
             with engine.lock:
-                message = None if engine.closed else engine.pattern.recv()
+                message = None if engine.closed else self._pattern_recv()
             if message is None:
                 message = self._wait(engine.try_recv, "rcvtimeo", flags)
             if copy and len(message) == 1:

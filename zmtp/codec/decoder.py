@@ -23,15 +23,14 @@ from zmtp.codec.incremental import COLLECT_FROM as _COLLECT_FROM
 from zmtp.codec.incremental import TRAFFIC as _TRAFFIC
 from zmtp.codec.incremental import IncrementalDecoder
 from zmtp.codec.limits import Limits, check_frame
-from zmtp.codec.tokens import Command, Greeting, Message, Token
+from zmtp.codec.tokens import Command, Greeting, Token
 from zmtp.errors import LimitExceeded, RemoteProtocolError
 
 _MAX_SIZE = (1 << 63) - 1
 _MECHANISM = re.compile(rb"[A-Z0-9\-_.+]*\x00*")
 _ZERO_FILLER = bytes(31)
-#: Message(frames) without NamedTuple's Python-level __new__: a third of its cost, on the
-#: path every one-frame message takes.
-new_tuple = tuple.__new__
+#: What a feed produces: tokens, with each message as its bare list of frames.
+Out = list[Token | list[bytes]]
 
 
 class Decoder(IncrementalDecoder[Token]):
@@ -64,11 +63,11 @@ class Decoder(IncrementalDecoder[Token]):
         """True when the greeting has come and no frame or message is partly received."""
         return self._state == _TRAFFIC and self.buffered == 0
 
-    def feed(self, data: bytes | bytearray | memoryview) -> list[Token]:
+    def feed_bare(self, data: bytes | bytearray | memoryview) -> list[Token | list[bytes]]:
         self.control = 0
-        return super().feed(data)
+        return super().feed_bare(data)
 
-    def _greeting(self, buf: bytes, out: list[Token]) -> int:
+    def _greeting(self, buf: bytes, out: Out) -> int:
         # Checked octet by octet as the greeting arrives (ZMTP-GREET-*), in the grammar's
         # order, so that a bad greeting is refused as early as the grammar refuses it.
         n = len(buf)
@@ -108,14 +107,31 @@ class Decoder(IncrementalDecoder[Token]):
         self._state = _TRAFFIC
         return 64
 
-    def _traffic(self, buf: bytes, pos: int, out: list[Token]) -> int:
+    def _traffic(self, buf: bytes, pos: int, out: Out) -> int:
         """Decode frames from ``buf[pos:]``; return the offset of the first octet left."""
         n = len(buf)
         limits = self._limits
         # One comparison covers the limits of a lone one-frame message, the common case.
         lone_limit = min(limits.max_frame_size, limits.max_message_size)
+        # Whether no short frame can break a limit, so that the loop below may skip them.
+        short_within = lone_limit >= 255
         frames = self._frames
+        append = out.append
+        last = n - 1
         while pos < n:
+            if short_within and not frames:
+                # The data path: a run of whole one-frame messages of a short frame (flags
+                # 0, every rule met), a slice each. Anything else, or a frame that has not
+                # fully arrived, is left to the general rules below.
+                while pos < last and not buf[pos]:
+                    start = pos + 2
+                    end = start + buf[pos + 1]
+                    if end > n:
+                        break
+                    append([buf[start:end]])
+                    pos = end
+                if pos >= n:
+                    break
             flags = buf[pos]
             if flags & 0xF8:
                 raise RemoteProtocolError(
@@ -158,8 +174,8 @@ class Decoder(IncrementalDecoder[Token]):
                 break
             body = buf[start:end]
             pos = end
-            if flags == 0 and not frames:  # the common case: a one-frame message
-                out.append(new_tuple(Message, ([body],)))
+            if flags == 0 and not frames:  # a one-frame message
+                append([body])
             else:
                 self._deliver(flags, body, out)
                 frames = self._frames
@@ -178,7 +194,7 @@ class Decoder(IncrementalDecoder[Token]):
             return
         check_frame(limits, size, self._message_size, len(self._frames))
 
-    def _deliver(self, flags: int, body: bytes, out: list[Token]) -> None:
+    def _deliver(self, flags: int, body: bytes, out: Out) -> None:
         """Hand on a complete frame that is not a lone one-frame message."""
         if flags & 0x04:
             out.append(_command(body))
@@ -187,7 +203,7 @@ class Decoder(IncrementalDecoder[Token]):
         self._frames.append(body)
         self._message_size += len(body)
         if not flags & 0x01:
-            out.append(Message(self._frames))
+            out.append(self._frames)
             self._frames = []
             self._message_size = 0
 

@@ -9,7 +9,7 @@ buffer so that the transport can write a batch with one call.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from zmtp.errors import LocalProtocolError
 
@@ -17,6 +17,8 @@ _MECHANISM = re.compile(r"[A-Z0-9\-_.+]{0,20}")
 _COMMAND_NAME = re.compile(r"[A-Za-z]{1,255}")
 _LONG = 1 << 8
 _MAX_SIZE = (1 << 63) - 1
+#: The header of a last frame of each short size.
+_SHORT = [bytes((0, size)) for size in range(_LONG)]
 
 
 def encode_greeting(
@@ -75,18 +77,15 @@ def encode_message(frames: Sequence[bytes]) -> bytes:
     return b"".join(parts)
 
 
-def encode_messages(messages: Iterable[Sequence[bytes]]) -> bytes:
+def encode_messages(messages: Sequence[Sequence[bytes]]) -> bytes:
     """Many messages in one buffer, for one write to the transport."""
-    parts: list[bytes] = []
-    append = parts.append
-    for frames in messages:
-        if len(frames) == 1 and isinstance(frames[0], bytes) and len(frames[0]) < _LONG:
-            body = frames[0]
-            append(bytes((0, len(body))))
-            append(body)
-        else:
-            append(encode_message(frames))
-    return b"".join(parts)
+    try:
+        # The data path: every message one short frame, a header from the table each.
+        # Anything else (several frames, a long body, not bytes) raises here and takes
+        # the general path, which also names what was wrong.
+        return b"".join([_SHORT[len(body)] + body for (body,) in messages])
+    except (ValueError, IndexError, TypeError):
+        return b"".join(map(encode_message, messages))
 
 
 def encode_command(name: str, data: bytes = b"") -> bytes:

@@ -8,9 +8,10 @@ joined once, so that a long message costs O(size), not O(size^2).
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from zmtp.codec.limits import Limits
+from zmtp.codec.tokens import Message
 from zmtp.errors import RemoteProtocolError
 
 T = TypeVar("T")
@@ -63,13 +64,26 @@ class IncrementalDecoder(Generic[T]):
         ``decoded`` attribute, so none is lost. After an error the decoder is spent:
         every later call raises again.
         """
+        try:
+            out = self.feed_bare(data)
+        except RemoteProtocolError as err:
+            err.decoded = _wrapped(err.decoded)
+            raise
+        return _wrapped(out)
+
+    def feed_bare(self, data: bytes | bytearray | memoryview) -> list[T | list[bytes]]:
+        """:meth:`feed` for the data path: each message is its plain list of frames.
+
+        A :class:`~zmtp.codec.tokens.Message` around every short message costs about as
+        much as decoding it; a transport that only moves messages on skips it.
+        """
         if self._error is not None:
             raise RemoteProtocolError(f"decoder already failed: {self._error.message}")
         if not isinstance(data, bytes):
             if not isinstance(data, bytearray | memoryview):
                 raise TypeError(f"feed() takes bytes, not {type(data).__name__}")
             data = bytes(data)
-        out: list[T] = []
+        out: list[T | list[bytes]] = []
         try:
             self._run(data, out)
         except RemoteProtocolError as err:
@@ -79,7 +93,7 @@ class IncrementalDecoder(Generic[T]):
             raise
         return out
 
-    def _run(self, data: bytes, out: list[T]) -> None:
+    def _run(self, data: bytes, out: list[T | list[bytes]]) -> None:
         if self._pending is not None:
             rest = self._collect(data, out)
             if rest is None:
@@ -97,7 +111,7 @@ class IncrementalDecoder(Generic[T]):
         pos = self._traffic(buf, pos, out)
         self._buf = buf[pos:] if pos < len(buf) else b""
 
-    def _collect(self, data: bytes, out: list[T]) -> bytes | None:
+    def _collect(self, data: bytes, out: list[T | list[bytes]]) -> bytes | None:
         """Add ``data`` to a large body in transit; return what follows it, if it ended."""
         assert self._pending is not None
         need = self._pending_need
@@ -111,11 +125,16 @@ class IncrementalDecoder(Generic[T]):
         self._deliver(self._pending_tag, body, out)
         return data[need:]
 
-    def _greeting(self, buf: bytes, out: list[T]) -> int:
+    def _greeting(self, buf: bytes, out: list[T | list[bytes]]) -> int:
         raise NotImplementedError
 
-    def _traffic(self, buf: bytes, pos: int, out: list[T]) -> int:
+    def _traffic(self, buf: bytes, pos: int, out: list[T | list[bytes]]) -> int:
         raise NotImplementedError
 
-    def _deliver(self, tag: int, body: bytes, out: list[T]) -> None:
+    def _deliver(self, tag: int, body: bytes, out: list[T | list[bytes]]) -> None:
         raise NotImplementedError
+
+
+def _wrapped(tokens: list[Any]) -> list[Any]:
+    """Bare messages (frame lists) as :class:`~zmtp.codec.tokens.Message` tokens."""
+    return [Message(t) if t.__class__ is list else t for t in tokens]

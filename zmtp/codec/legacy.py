@@ -65,6 +65,8 @@ class Greeting10(NamedTuple):
 
 
 LegacyToken = Greeting20 | Greeting10 | Message
+#: What a feed produces: tokens, with each message as its bare list of frames.
+Out = list[LegacyToken | list[bytes]]
 
 
 def socket_type_name(number: int) -> str:
@@ -129,7 +131,7 @@ class _LegacyDecoder(IncrementalDecoder[LegacyToken]):
             self._state == _TRAFFIC and not self._buf and not self._frames and self._pending is None
         )
 
-    def _body(self, buf: bytes, start: int, size: int, more: bool, out: list[LegacyToken]) -> int:
+    def _body(self, buf: bytes, start: int, size: int, more: bool, out: Out) -> int:
         """Deliver the body at ``buf[start:start+size]``; return the offset after it.
 
         Returns -1 when the body has not fully arrived and is being collected (the
@@ -151,21 +153,21 @@ class _LegacyDecoder(IncrementalDecoder[LegacyToken]):
     def _check_limits(self, size: int) -> None:
         check_frame(self._limits, size, self._message_size, len(self._frames))
 
-    def _deliver(self, more: int, body: bytes, out: list[LegacyToken]) -> None:
+    def _deliver(self, more: int, body: bytes, out: Out) -> None:
         if self._state == _GREETING:
             self._greeted(body, out)
             return
         if not more and not self._frames:
-            out.append(Message([body]))
+            out.append([body])
             return
         self._frames.append(body)
         self._message_size += len(body)
         if not more:
-            out.append(Message(self._frames))
+            out.append(self._frames)
             self._frames = []
             self._message_size = 0
 
-    def _greeted(self, identity: bytes, out: list[LegacyToken]) -> None:
+    def _greeted(self, identity: bytes, out: Out) -> None:
         """The identity frame of the greeting is complete."""
         raise NotImplementedError
 
@@ -183,7 +185,7 @@ class Zmtp20Decoder(_LegacyDecoder):
         super().__init__(limits, expect_greeting=expect_greeting)
         self._head = b""
 
-    def _greeting(self, buf: bytes, out: list[LegacyToken]) -> int:
+    def _greeting(self, buf: bytes, out: Out) -> int:
         # Octet by octet in the grammar's order (ZMTP20-GREET-*).
         n = len(buf)
         if n >= 1 and buf[0] != 0xFF:
@@ -212,11 +214,11 @@ class Zmtp20Decoder(_LegacyDecoder):
         end = self._body(buf, _GREETING20_HEAD, buf[13], False, out)
         return 0 if end == -2 else len(buf) if end == -1 else end
 
-    def _greeted(self, identity: bytes, out: list[LegacyToken]) -> None:
+    def _greeted(self, identity: bytes, out: Out) -> None:
         out.append(Greeting20(self._head[0], self._head[1], identity))
         self._state = _TRAFFIC
 
-    def _traffic(self, buf: bytes, pos: int, out: list[LegacyToken]) -> int:
+    def _traffic(self, buf: bytes, pos: int, out: Out) -> int:
         n = len(buf)
         while pos < n:
             flags = buf[pos]
@@ -240,7 +242,7 @@ class Zmtp20Decoder(_LegacyDecoder):
                 if size > self._limits.max_frame_size or size > self._limits.max_message_size:
                     self._check_limits(size)
                 pos = start + size
-                out.append(Message([buf[start:pos]]))
+                out.append([buf[start:pos]])
                 continue
             end = self._body(buf, start, size, bool(flags & 0x01), out)
             if end == -1:
@@ -261,11 +263,11 @@ class Zmtp10Decoder(_LegacyDecoder):
 
     __slots__ = ()
 
-    def _greeting(self, buf: bytes, out: list[LegacyToken]) -> int:
+    def _greeting(self, buf: bytes, out: Out) -> int:
         end = self._frame(buf, 0, out)
         return 0 if end == -2 else len(buf) if end == -1 else end
 
-    def _greeted(self, identity: bytes, out: list[LegacyToken]) -> None:
+    def _greeted(self, identity: bytes, out: Out) -> None:
         # The grammar checks the identity once its frame is complete.
         if len(identity) > 255:
             raise RemoteProtocolError(
@@ -279,7 +281,7 @@ class Zmtp10Decoder(_LegacyDecoder):
         out.append(Greeting10(identity))
         self._state = _TRAFFIC
 
-    def _traffic(self, buf: bytes, pos: int, out: list[LegacyToken]) -> int:
+    def _traffic(self, buf: bytes, pos: int, out: Out) -> int:
         n = len(buf)
         while pos < n:
             end = self._frame(buf, pos, out)
@@ -290,7 +292,7 @@ class Zmtp10Decoder(_LegacyDecoder):
             pos = end
         return pos
 
-    def _frame(self, buf: bytes, pos: int, out: list[LegacyToken]) -> int:
+    def _frame(self, buf: bytes, pos: int, out: Out) -> int:
         """Decode the frame at ``pos``: as :meth:`_body`, or -2 if its head is incomplete."""
         n = len(buf)
         length = buf[pos] if pos < n else -1

@@ -114,11 +114,11 @@ class StreamLink(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.conn is None:
             return
-        events = self.conn.receive_data(data, self.engine.loop.time())
-        if self.conn.data_only:  # the data path: messages only
-            self.engine.incoming(self.pipe, [event[0] for event in events])  # type: ignore[index]
+        events = self.conn.receive_bare(data, self.engine.loop.time())
+        if self.conn.data_only:  # the data path: messages only, as frame lists
+            self.engine.incoming(self.pipe, events)  # type: ignore[arg-type]
         elif events:
-            self._handle(events)
+            self._handle(events)  # type: ignore[arg-type]
         self._write_out()
 
     def connection_lost(self, exc: Exception | None) -> None:
