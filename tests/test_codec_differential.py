@@ -10,6 +10,7 @@ import io
 from typing import Any
 
 import construct as c
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from strategies import LETTERS, chunkings, command_frames, greetings, messages, metadata
@@ -122,6 +123,60 @@ def test_decoder_agrees_with_grammar_after_greeting(data: st.DataObject, stream:
     assert by_decoder(data.draw(chunkings(traffic)), greeting=False) == by_grammar(
         traffic, greeting=False
     )
+
+
+def by_bare_decoder(chunks: list[bytes], limits: Limits) -> Outcome:
+    """As :func:`by_decoder`, through ``feed_bare``: messages as plain frame lists."""
+    decoder = Decoder(limits)
+    tokens: list[Any] = []
+    for chunk in chunks:
+        try:
+            out = decoder.feed_bare(chunk)
+        except RemoteProtocolError as err:
+            out, failure = err.decoded, type(err).__name__
+        else:
+            failure = ""
+        for token in out:
+            assert not isinstance(token, Message)
+            tokens.append(("message", token) if isinstance(token, list) else as_tuple(token))
+        if failure:
+            return tokens, failure
+    return tokens, "complete" if decoder.idle else "incomplete"
+
+
+def by_wrapped_decoder(chunks: list[bytes], limits: Limits) -> Outcome:
+    decoder = Decoder(limits)
+    tokens: list[Any] = []
+    for chunk in chunks:
+        try:
+            tokens += map(as_tuple, decoder.feed(chunk))
+        except RemoteProtocolError as err:
+            return tokens + [as_tuple(t) for t in err.decoded], type(err).__name__
+    return tokens, "complete" if decoder.idle else "incomplete"
+
+
+@given(st.data(), any_streams, st.integers(0, 300), st.integers(0, 600))
+def test_bare_feed_is_feed_without_the_message_wrappers(
+    data: st.DataObject, stream: bytes, max_frame: int, max_message: int
+) -> None:
+    # The data path's form (feed_bare) and the public one (feed) decode, refuse and keep
+    # the same, whatever the chunking and the limits (below 255, the short-frame loop is
+    # not taken).
+    limits = Limits(max_frame_size=max_frame, max_message_size=max_message)
+    chunks = data.draw(chunkings(stream))
+    assert by_bare_decoder(chunks, limits) == by_wrapped_decoder(chunks, limits)
+
+
+@given(st.lists(st.one_of(messages(), st.just([{"body": b"x" * 300}])), max_size=6))
+def test_encode_messages_is_each_message_encoded(values: list[list[dict[str, Any]]]) -> None:
+    batch = [[f["body"] for f in value] for value in values]
+    assert encode_messages(batch) == b"".join(encode_message(m) for m in batch)
+
+
+@pytest.mark.parametrize("batch", [[["text"]], [[]], [[b"a"], [1]], [[b"a", "b"]]])
+def test_encode_messages_names_what_is_not_a_message(batch: list[list[Any]]) -> None:
+    with pytest.raises((TypeError, ZMTPError), match="frame"):
+        encode_messages(batch)
 
 
 @given(valid_streams())

@@ -56,6 +56,20 @@ def test_messages_flow_after_the_handshake() -> None:
                                          Message([b"2"])]  # fmt: skip
 
 
+def test_the_data_path_form_gives_bare_frame_lists_only_for_messages_only() -> None:
+    pair = Pair("PULL", "PUSH")
+    pair.pump()
+    pull = pair.binder
+    messages = encode_message([b"a", b"b"]) + encode_message([b"c"])
+    assert pull.receive_bare(messages, 0) == [[b"a", b"b"], [b"c"]]
+    assert pull.data_only
+    # A command among them: events, messages as Message, as receive_data gives them.
+    events = pull.receive_bare(encode_message([b"d"]) + encode_ping(0, b"x"), 0)
+    assert not pull.data_only
+    assert events[0] == Message([b"d"])
+    assert pull.receive_data(encode_message([b"e"]), 0) == [Message([b"e"])]
+
+
 def test_3_1_server_waits_for_the_client_ready() -> None:
     # ZMTP-NULL-006: our greeting only, nothing else, until the client's READY arrives.
     server = Connection("REP", binder=True, now=0)
