@@ -112,6 +112,7 @@ class SocketBase:
         #: The pattern's send and receive, looked up once for the data path.
         self._pattern_send = self._engine.pattern.data_path_send()
         self._pattern_recv = self._engine.pattern.recv
+        self._lock = self._engine.lock
         self._monitor_hooks: list[tuple[Callable[..., None], Any]] = []
         self._ready = True
 
@@ -390,9 +391,8 @@ class Socket(SocketBase):
         """
         if data.__class__ is bytes and not flags and self._plain and not self._sending:
             # The common case, without the general path's allocations and calls.
-            engine = self._engine
-            with engine.lock:
-                if not engine.closed and self._pattern_send([data]):
+            with self._lock:
+                if not self._engine.closed and self._pattern_send([data]):
                     return
         elif not self._plain:
             frames = self._draft_frames(_frame_bytes(data), flags, routing_id, group)
@@ -430,11 +430,10 @@ class Socket(SocketBase):
             frame = self._draft_frame(self._wait(self._engine.try_recv, "rcvtimeo", flags))
             return frame if not copy else frame.bytes
         if not self._receiving:
-            engine = self._engine
-            with engine.lock:
-                message = None if engine.closed else self._pattern_recv()
+            with self._lock:
+                message = None if self._engine.closed else self._pattern_recv()
             if message is None:
-                message = self._wait(engine.try_recv, "rcvtimeo", flags)
+                message = self._wait(self._engine.try_recv, "rcvtimeo", flags)
             if copy and len(message) == 1:
                 return message[0]
             self._receiving = message
