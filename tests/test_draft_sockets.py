@@ -160,10 +160,14 @@ def publish_until(radio: zmtp.Socket, dish: zmtp.Socket, group: str) -> zmtp.Fra
         radio.send(f"{group}-probe".encode(), group=group)
         if dish.poll(10):
             frame = dish.recv(copy=False)
-            while dish.poll(20):
-                dish.recv()
-            return frame  # type: ignore[no-any-return]
-    raise AssertionError(f"group {group} never reached the dish")
+            break
+    else:
+        raise AssertionError(f"group {group} never reached the dish")
+    # Read up to a marker, so that no probe is left over however late it comes.
+    radio.send(b"sync", group=group)
+    while (data := dish.recv()) != b"sync":
+        assert data == f"{group}-probe".encode()
+    return frame  # type: ignore[no-any-return]
 
 
 def test_dish_closes_a_connection_that_breaks_the_group_form(ctx: zmtp.Context) -> None:

@@ -374,15 +374,19 @@ def sends_until_again(send: Callable[[int], None], most: int = 1000) -> int:
 
 
 def publish_until(pub: zmtp.Socket, sub: zmtp.Socket, probe: bytes) -> None:
-    """Publish ``probe`` until ``sub`` receives it: subscriptions travel asynchronously."""
+    """Publish ``probe`` until ``sub`` receives it: subscriptions travel asynchronously.
+    Then publish a marker (``probe`` matched, so does it) and read up to it, so that no
+    probe is left over however late it comes."""
     for _ in range(500):
         pub.send(probe)
         if sub.poll(10):
-            assert sub.recv() == probe
-            while sub.poll(20):
-                sub.recv()
-            return
-    raise AssertionError("subscription never took effect")
+            break
+    else:
+        raise AssertionError("subscription never took effect")
+    marker = probe + b"-sync"
+    pub.send(marker)
+    while (message := sub.recv()) != marker:
+        assert message == probe
 
 
 def test_misbehaving_peer_is_dropped_and_others_go_on(ctx: zmtp.Context) -> None:
