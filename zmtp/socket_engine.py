@@ -73,6 +73,10 @@ class SocketEngine:
             watcher()
         if self._futures:
             futures, self._futures = self._futures, []
+            if _running_loop() is self.loop:  # the loop's own thread: no wake-up needed
+                for future in futures:
+                    _resolve(future)
+                return
             for future in futures:
                 if not future.done():
                     self.loop.call_soon_threadsafe(_resolve, future)
@@ -242,6 +246,13 @@ class SocketEngine:
         await asyncio.gather(*(e.close_gracefully(linger) for e in endpoints))
         with self.lock:
             self.notify()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
