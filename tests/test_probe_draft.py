@@ -2,12 +2,23 @@
 
 Every draft type gets the draft cases, the Socket-Type checks and the patterns that apply;
 no MUST case may fail and no deviation may show (zmtp is the reference implementation).
+Each draft case is also shown to fail on the broken server (:data:`DRAFT_CAUGHT_BY`).
 """
 
 from __future__ import annotations
 
 import pytest
-from probe_support import echo_peer, must_failures, probe
+from broken_server import Defect
+from probe_support import (
+    Catch,
+    assert_caught,
+    assert_clean,
+    catch,
+    clean_runs,
+    echo_peer,
+    must_failures,
+    probe,
+)
 
 from conformance.probe import runner
 from conformance.probe.context import Settings
@@ -28,6 +39,20 @@ MUST_PASS = {
     "DISH": {"draft.dish.join"},
 }  # fmt: skip
 
+D = Defect
+#: defect -> the draft cases it must fail (tests/test_probe_broken.py has the rest).
+DRAFT_CAUGHT_BY: dict[Defect, tuple[Catch, ...]] = {
+    D.REPLIES_TO_NEWEST: (catch("SERVER", "draft.server.per-connection"),),
+    D.THREAD_SAFE_MULTIPART: (catch("CLIENT", "draft.multipart.dropped"),),
+    D.RADIO_WITHOUT_GROUP_FRAME: (catch("RADIO", "draft.single-part", "draft.radio.join"),),
+    D.PUB_WITHOUT_FILTER: (
+        catch("RADIO", "draft.radio.join", "draft.radio.unjoined", "draft.radio.leave"),
+    ),
+    D.PUBLISHER_CLOSES_ON_DATA: (catch("RADIO", "draft.radio.data-ignored"),),
+    D.DISH_NO_JOIN: (catch("DISH", "draft.dish.join"),),
+    D.DISH_KEEPS_BAD_FORM: (catch("DISH", "draft.dish.bad-form", strict=True),),
+}
+
 
 def test_every_draft_type_has_draft_cases() -> None:
     for socket_type in DRAFT:
@@ -44,3 +69,17 @@ def test_zmtp_draft_type_is_clean(socket_type: str) -> None:
     assert report.summary.deviations == 0
     passed = {c.id for c in report.cases if c.outcome is Outcome.PASS}
     assert MUST_PASS[socket_type] <= passed, {c.id: c.detail for c in report.cases}
+
+
+@pytest.mark.parametrize(
+    ("defect", "spec"),
+    [(d, s) for d, specs in DRAFT_CAUGHT_BY.items() for s in specs],
+    ids=lambda v: v.name.lower() if isinstance(v, Defect) else v.socket_type,
+)
+def test_draft_defect_is_caught(defect: Defect, spec: Catch) -> None:
+    assert_caught(defect, spec)
+
+
+@pytest.mark.parametrize("spec", clean_runs(DRAFT_CAUGHT_BY), ids=lambda s: s.socket_type)
+def test_draft_server_without_defects_passes_those_cases(spec: Catch) -> None:
+    assert_clean(spec)

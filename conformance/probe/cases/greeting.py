@@ -182,7 +182,8 @@ def as_server_ignored(probe: Probe) -> None:
     ["ZMTP-GREET-009"],
     Level.MAY,
     "send a 3.1 greeting whose filler is 55 x 31",
-    "either accepted or refused (E-WIRE-20); reported for information",
+    "either accepted (READY) or refused (closed) (E-WIRE-20); reported for information; "
+    "neither, a connection left silent, fails",
 )
 def filler_nonzero(probe: Probe) -> None:
     s = probe.session()
@@ -191,6 +192,12 @@ def filler_nonzero(probe: Probe) -> None:
     s.read_greeting(probe.timeout)
     s.conn.send(encode_ready(probe.properties()), text="READY")
     accepted = s.command("READY", probe.timeout) is not None
+    if not accepted and not s.conn.eof:
+        # A refusal is a protocol error (ZMTP-GREET-009): a close, not a silent stall.
+        probe.fail(
+            f"neither READY nor a close within {probe.timeout:g} s of a non-zero filler",
+            "ZMTP-GREET-009",
+        )
     probe.note("accepted a non-zero filler" if accepted else "refused a non-zero filler")
 
 
@@ -283,9 +290,16 @@ def send_10_1_53(probe: Probe) -> None:
     needs_app=True,
 )
 def send_bytewise(probe: Probe) -> None:
+    greeting = probe.greeting_octets()
+
     def attempt() -> Session:
         s = probe.session()
-        s.conn.send_bytewise(probe.greeting_octets(), text="greeting, one octet per write")
+        # Wait for the target's first octets after our first: a target that greets in
+        # answer to what it reads then reads that octet alone, whatever the scheduling,
+        # instead of maybe finding all 64 in its first read.
+        s.conn.send(greeting[:1], text="greeting octet 0")
+        _await_octets(s, 1, probe.timeout)
+        s.conn.send_bytewise(greeting[1:], text="greeting octets 1-63, one octet per write")
         s.read_greeting(probe.timeout)
         s.conn.send_bytewise(encode_ready(probe.properties()), text="READY, one octet per write")
         s.expect_ready(probe.timeout)

@@ -14,7 +14,7 @@ from conformance.probe.context import Probe
 from conformance.probe.roles import SINGLE_PEER, Behaviour, compatible, incompatible
 from conformance.probe.session import Session
 from conformance.report.model import Closing, Level
-from zmtp.codec import Message, encode_command, encode_message
+from zmtp.codec import Command, Message, encode_command, encode_message
 from zmtp.codec.commands import encode_error, encode_metadata, encode_ping
 
 CONNECT_ONLY = frozenset({Mode.CONNECT})
@@ -329,16 +329,23 @@ def compat_name_case(probe: Probe) -> None:
     ["SOCK-COMPAT-006"],
     Level.MAY,
     "announce a compatible type in lower case",
-    "either accepted or refused (E-PAT-13); reported for information",
+    "either accepted (READY) or refused (closed) (E-PAT-13); reported for information; "
+    "neither, a connection left silent, fails",
     modes=CONNECT_ONLY,
 )
 def compat_value_case(probe: Probe) -> None:
-    s = _open_as(probe, [("Socket-Type", probe.ours.lower().encode())])
-    how, _ = s.closing(probe.quiet)
-    probe.note(
-        f"a lower-case {probe.ours.lower()!r} peer was "
-        + ("accepted" if how is Closing.KEPT_OPEN else "refused")
-    )
+    name = probe.ours.lower()
+    s = _open_as(probe, [("Socket-Type", name.encode())])
+    how, got = s.closing(probe.quiet)
+    ready = any(isinstance(t, Command) and t.name == "READY" for t in got)
+    if how is Closing.KEPT_OPEN and not ready:
+        ready = s.command("READY", probe.timeout) is not None
+        if not ready and not s.conn.eof:
+            probe.fail(
+                f"a lower-case {name!r} peer got neither READY nor a close", "SOCK-COMPAT-006"
+            )
+    accepted = ready and not s.conn.eof
+    probe.note(f"a lower-case {name!r} peer was " + ("accepted" if accepted else "refused"))
 
 
 def _out_of_place(probe: Probe, frame: bytes, what: str, rule: str) -> None:

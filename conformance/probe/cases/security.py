@@ -21,7 +21,7 @@ from conformance.probe.case import case
 from conformance.probe.context import Probe
 from conformance.probe.roles import Behaviour
 from conformance.probe.security import Credentials, CurveClient, RawFrame, command_frame
-from conformance.probe.session import Session
+from conformance.probe.session import GREETING_SIZE, Session
 from conformance.report.model import Closing, Level
 from zmtp.codec import Command, Message
 from zmtp.codec.commands import encode_metadata, encode_ready
@@ -59,6 +59,9 @@ def answer(probe: Probe, s: Session, period: float | None = None) -> tuple[Closi
         chunk = s.conn.recv(left)
         if chunk:
             data += chunk
+    # The target's greeting, or what is left of it, when the session has not read it
+    # (mechanism.mismatch): read as frames it would hide every frame after it.
+    data = data[GREETING_SIZE - len(s.raw_greeting) :]
     frames += security.raw_frames(data)
     if not s.conn.eof:
         how = Closing.KEPT_OPEN
@@ -554,7 +557,7 @@ def curve_message_bad_box(probe: Probe) -> None:
     ["CURVEZMQ-NONCE-005"],
     Level.MAY,
     "send a message whose short nonces jump forward by 5",
-    "the target echoes it (closing is allowed)",
+    "the target echoes it, or closes; dropping it on an open connection fails",
     socket_types=ECHOING,
     needs_app=True,
     mechanisms=CURVE_ONLY,
@@ -564,8 +567,14 @@ def curve_nonce_gap(probe: Probe) -> None:
     sent = [b"gap"]
     _send_at(s, client, probe.wrap(sent), client.counter + 6, "(gap of 5)")
     got = security.curve_recv(s, client, probe.timeout)
+    if got is None and s.conn.eof:
+        probe.note("the target closed on a forward jump of the short nonce")
+        return
     if got is None or probe.unwrap(got) != sent:
-        probe.fail("a forward jump of the short nonce was not accepted", "CURVEZMQ-NONCE-005")
+        probe.fail(
+            "a forward jump of the short nonce was neither echoed nor refused by a close",
+            "CURVEZMQ-NONCE-005",
+        )
 
 
 def _judge_close(probe: Probe, how: Closing, got: list[RawFrame], what: str, rule: str) -> None:

@@ -237,13 +237,23 @@ def _odd_version(probe: Probe, octet: int) -> tuple[Session, bytes]:
     ["ZMTP-DETECT-002"],
     Level.MUST,
     "send a 64-octet greeting whose version octet is 2",
-    "treated as ZMTP 2.0: downgrade or close; taken as 3.x it is a deviation (E-WIRE-14)",
+    "treated as ZMTP 2.0: downgrade or close; taken as 3.x (the rest of a 3.x greeting, "
+    "then the connection kept) it is a deviation (E-WIRE-14)",
     socket_types=LEGACY_TYPES,
 )
 def major2(probe: Probe) -> None:
-    _, got = _odd_version(probe, 2)
+    s, got = _odd_version(probe, 2)
     if len(got) >= 32 and got[10] >= 3 and got[12:16] == b"NULL":
-        probe.deviation("version octet 2 was taken as ZMTP 3.x", "ZMTP-DETECT-002", "E-WIRE-14")
+        # A peer without legacy support sends its whole greeting before reading ours
+        # (ZMTP-VERSION-002) and then closes: only going on takes octet 2 as 3.x.
+        read_until(s.conn, lambda _: False, probe.quiet)
+        if not s.conn.eof:
+            probe.deviation(
+                "version octet 2 was taken as ZMTP 3.x (a whole 3.x greeting, the "
+                "connection kept open)",
+                "ZMTP-DETECT-002",
+                "E-WIRE-14",
+            )
 
 
 @case(
