@@ -158,9 +158,12 @@ def sync(t: Trial) -> None:
     """Wait until what the partner's shim sent so far has reached the subject's shim.
 
     A second link between the two processes (a partner PUSH to a subject PULL) carries a
-    message sent after everything else; once the subject's side has read it, the data
-    sent before it went through the same I/O threads first. The first call makes the link
-    (call it before the traffic to be waited for); each call passes one message over it.
+    message sent after everything else: the data sent before it was in the subject's
+    socket buffers first. One turn of the subject's I/O loop may take both in, and its
+    application may act on the marker before the loop has handled the rest of that turn;
+    a second marker, sent once the first has arrived, can only be read on a later turn.
+    The first call makes the link (call it before the traffic to be waited for); each
+    call passes two messages over it, one after the other.
     """
     if t.sync_link is None:
         pull, push = t.subject("PULL"), t.partner("PUSH")
@@ -168,6 +171,7 @@ def sync(t: Trial) -> None:
         t.sync_link = (push, pull)
     push, pull = t.sync_link
     exchange(t, push, pull, [b"sync"])
+    exchange(t, push, pull, [b"sync, a later turn"])
 
 
 def recv_poking(sock: Sock, want: Frames, pokes: Sequence[Sock]) -> list[Frames]:

@@ -214,7 +214,7 @@ def rep_no_delimiter(t: Trial) -> None:
 
 @case(
     "reqrep.rep.empty_body_frames",
-    ["PAT-REP-006"],
+    ["PAT-REP-006", "PAT-REP-007"],
     MUST,
     "a DEALER sends REP the frames '', '', 'body'",
     "the first empty frame ends the envelope: REP delivers '', 'body'",

@@ -8,13 +8,17 @@ ERROR before closing is not judged (E-SEC-08: a missing ERROR is a deviation, no
 failure); that nothing from a refused client reaches the application is.
 
 A refusal is judged by what reaches the application: nothing may, within a second of the
-client's send (a timed check: no marker can cross a connection that never opens).
+client's send (a timed check: no marker can cross a connection that never opens). Where
+the reference client gives up by itself (a wrong server key, a mechanism mismatch), nothing
+can pass whatever the subject does, so those cases also check what the subject does alone:
+it goes on to serve a well-configured client (SOCK-ALL-047).
 """
 
 from __future__ import annotations
 
 from conformance.conform.case import Role, Side, case
 from conformance.conform.mechanisms import (
+    CLIENT_PUBLIC,
     PASSWORD,
     client_options,
     configure,
@@ -24,7 +28,7 @@ from conformance.conform.mechanisms import (
     zap_handler,
 )
 from conformance.conform.trial import Sock, Trial, show
-from conformance.conform.waits import exchange, nothing_within
+from conformance.conform.waits import DEADLINE_S, exchange, nothing_within
 from conformance.report.model import Level
 
 MUST = Level.MUST
@@ -43,12 +47,27 @@ def _works(t: Trial, mechanism: str, subject_is_server: bool, requirement: str) 
     t.check(got == [body], f"received {show(got)}", requirement)
 
 
-def _refused(t: Trial, server: Sock, client: Sock, requirement: str) -> None:
-    t.link(server, client)
+def _refused(t: Trial, server: Sock, client: Sock, requirement: str) -> list[str]:
+    """The server must deliver nothing from ``client``; the endpoints linked."""
+    endpoints = t.link(server, client)
     client.send([b"must not pass"], 1000)
     got = nothing_within(server, REFUSAL_WAIT_MS)
     t.check(got is None, f"the server delivered {show(got)} from a client it should have "
             "refused", requirement)  # fmt: skip
+    return endpoints
+
+
+def _still_serves(t: Trial, server: Sock, endpoints: list[str], mechanism: str) -> None:
+    """After a refused client, a client with the right options gets through (SOCK-ALL-047)."""
+    client = t.partner("PUSH")
+    configure(client, client_options(mechanism))
+    t.attach(server, client, endpoints)
+    body = b"after the refusal"
+    t.check(client.send([body], int(DEADLINE_S * 1000)), "after refusing a client the "
+            "server took no other", "SOCK-ALL-047")  # fmt: skip
+    got = server.recv(int(DEADLINE_S * 1000))
+    t.check(got == [body], f"after refusing a client the server delivered {show(got)} from "
+            f"the next, not {show([body])}", "SOCK-ALL-047")  # fmt: skip
 
 
 @case(
@@ -127,10 +146,12 @@ def curve_client(t: Trial) -> None:
 
 @case(
     "security.curve.wrong_server_key",
-    ["CURVEZMQ-HELLO-005"],
+    ["CURVEZMQ-HELLO-005", "SOCK-ALL-047"],
     MUST,
-    "a CURVE client that has the wrong public key for the CURVE server connects to it",
-    "the server cannot open the HELLO box and closes: nothing is delivered",
+    "a CURVE client that has the wrong public key for the CURVE server connects to it; then "
+    "one with the right key",
+    "the server cannot open the first HELLO box and closes: nothing is delivered from that "
+    "client, and the second client's message is",
     subject=["PULL"],
     partner=["PUSH"],
     mechanisms=["CURVE"],
@@ -138,16 +159,20 @@ def curve_client(t: Trial) -> None:
 def curve_wrong_server_key(t: Trial) -> None:
     server, client = t.subject("PULL"), t.partner("PUSH")
     configure(server, server_options("CURVE"))
-    configure(client, client_options("CURVE", server_key=bytes(32)))
-    _refused(t, server, client, "CURVEZMQ-HELLO-005")
+    # A real key, not the server's: a low-order one (all zero) makes the client give up
+    # before its HELLO, and the server would have nothing to refuse.
+    configure(client, client_options("CURVE", server_key=CLIENT_PUBLIC))
+    endpoints = _refused(t, server, client, "CURVEZMQ-HELLO-005")
+    _still_serves(t, server, endpoints, "CURVE")
 
 
 @case(
     "security.mechanism_mismatch",
-    ["SEC-MECH-001", "SEC-MECH-005"],
+    ["SEC-MECH-001", "SEC-MECH-005", "SOCK-ALL-047"],
     MUST,
-    "a PLAIN client connects to a socket that uses NULL",
-    "the NULL side closes on the mismatch: nothing is delivered",
+    "a PLAIN client connects to a socket that uses NULL; then a NULL client",
+    "the NULL side closes on the mismatch: nothing is delivered from the PLAIN client, and "
+    "the NULL client's message is",
     subject=["PULL"],
     partner=["PUSH"],
     mechanisms=["PLAIN"],
@@ -155,7 +180,8 @@ def curve_wrong_server_key(t: Trial) -> None:
 def mechanism_mismatch(t: Trial) -> None:
     server, client = t.subject("PULL"), t.partner("PUSH")
     configure(client, client_options("PLAIN"))
-    _refused(t, server, client, "SEC-MECH-001")
+    endpoints = _refused(t, server, client, "SEC-MECH-001")
+    _still_serves(t, server, endpoints, "NULL")
 
 
 @case(
