@@ -63,7 +63,9 @@ def _add_probe(sub: Any) -> None:
     p.add_argument("--mechanism", type=_mechanism, default="NULL", help="NULL, PLAIN or CURVE")
     p.add_argument("--username", default="", help="PLAIN username")
     p.add_argument("--password", default="", help="PLAIN password")
-    p.add_argument("--server-key", type=_key, help="CURVE: the target's public key (Z85)")
+    p.add_argument("--server-key", type=_key, metavar="Z85",
+                   help="CURVE: the target's public key (Z85; one that starts with '-' "
+                   "as --server-key=KEY)")  # fmt: skip
     p.add_argument("--list", action="store_true", help="list the cases and exit")
     p.add_argument(
         "--case",
@@ -104,7 +106,8 @@ def _add_echo_peer(sub: Any) -> None:
     where.add_argument("--connect", metavar="ENDPOINT")
     p.add_argument("--plain-username", help="be a PLAIN server admitting this user")
     p.add_argument("--plain-password", default="")
-    p.add_argument("--curve-secret-key", metavar="Z85", help="be a CURVE server with this key")
+    p.add_argument("--curve-secret-key", metavar="Z85", help="be a CURVE server with this "
+                   "key (one that starts with '-' as --curve-secret-key=KEY)")  # fmt: skip
     p.add_argument("--ignore-stdin", action="store_true", help="run until SIGTERM only")
     p.set_defaults(func=cmd_echo_peer)
 

@@ -42,7 +42,7 @@ def _run(impl: str, socket_type: str, mechanism: str, cases: tuple[str, ...]) ->
         creds = PLAIN_CREDS
     else:
         public, secret = _curve_keys()
-        extra = ["--curve-secret-key", secret]
+        extra = [f"--curve-secret-key={secret}"]  # one argument: Z85 keys may start with "-"
         creds = Credentials(server_key=public)
     with echo_peer(socket_type, *extra, impl=impl) as endpoint:
         return probe(endpoint, socket_type, cases, implementation=impl, mechanism=mechanism,
