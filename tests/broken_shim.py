@@ -13,7 +13,8 @@ The process defects make the shim itself misbehave when the kit asks it for a so
 the named type: ``crash:TYPE`` exits, ``hang:TYPE`` never answers, ``garbage:TYPE``
 answers with a line that is not JSON, ``disorder:TYPE`` answers with the wrong sequence
 number. Each writes a line to standard error first, which the kit must attach to the
-``error`` outcome.
+``error`` outcome. ``refuse:OP`` answers every request OP (``send``, say) with a
+well-formed refusal: not the shim misbehaving, the implementation failing the case.
 """
 
 from __future__ import annotations
@@ -560,6 +561,8 @@ class BrokenShim(python_shim.Shim):
 
 def _misbehave(defects: set[str], req: dict[str, Any]) -> str | None:
     """The process defect this request triggers, if any."""
+    if f"refuse:{req.get('op')}" in defects:
+        return "refuse"
     if req.get("op") != "socket":
         return None
     for what in PROCESS_DEFECTS:
@@ -584,7 +587,12 @@ def serve(defects: set[str]) -> int:
         if what == "garbage":
             print("this is not JSON", flush=True)
             continue
-        answer = {"ok": True} if req.get("op") == "quit" else shim.handle(req)
+        if what == "refuse":
+            answer: dict[str, Any] = {"ok": False, "error": "EINVAL", "detail": "refused"}
+        elif req.get("op") == "quit":
+            answer = {"ok": True}
+        else:
+            answer = shim.handle(req)
         answer["seq"] = req.get("seq", 0) + (1 if what == "disorder" else 0)
         print(json.dumps(answer), flush=True)
         if req.get("op") == "quit":
@@ -600,7 +608,8 @@ def serve(defects: set[str]) -> int:
 
 def main() -> int:
     defects = {d.strip() for d in os.environ.get("BROKEN_SHIM_DEFECTS", "").split(",") if d}
-    unknown = {d for d in defects if d not in DEFECTS and d.split(":")[0] not in PROCESS_DEFECTS}
+    unknown = {d for d in defects if d not in DEFECTS
+               and d.split(":")[0] not in (*PROCESS_DEFECTS, "refuse")}  # fmt: skip
     if unknown:
         sys.stderr.write(f"broken shim: unknown defects {sorted(unknown)}\n")
         return 2

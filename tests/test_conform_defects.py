@@ -268,6 +268,17 @@ def test_a_misbehaving_shim_gives_errors_with_stderr_and_the_run_goes_on(
         assert by_id[case_id].result.outcome is Outcome.PASS, by_id[case_id].result.detail
 
 
+def test_a_refusal_by_the_subject_fails_the_case_with_its_first_rule() -> None:
+    results = _run(["refuse:send"], ["pair.bidirectional"])
+    assert results
+    for item in results:
+        result = item.result
+        assert result.outcome is Outcome.FAIL, (result.outcome, result.detail)
+        assert "refused a request with EINVAL" in result.detail
+        [failure] = [f for f in result.findings if f.kind is FindingKind.FAILURE]
+        assert failure.requirement == CASES["pair.bidirectional"].requirements[0]
+
+
 def test_a_shim_that_cannot_start_gives_errors_for_all_its_cases() -> None:
     dead = peers.Peer("dead", (sys.executable, "-c", "import sys; sys.stderr.write('no luck'); "
                                "sys.exit(4)"), builtin=False)  # fmt: skip

@@ -144,7 +144,7 @@ def _run_body(unit: Unit, subject: RecordingShim, partner: RecordingShim, pool: 
     except ShimError as exc:
         ending = _shim_error(exc, pool)
     except ShimFailure as exc:
-        ending = _refused(exc, recorder)
+        ending = _refused(exc, recorder, unit.case.requirements[0])
     except Exception as exc:  # the kit failed, not the subject: report, never crash
         last = traceback.extract_tb(exc.__traceback__)[-1]
         detail = f"kit error {type(exc).__name__}: {exc} (at {Path(last.filename).name}:" \
@@ -166,12 +166,13 @@ def _shim_error(exc: ShimError, pool: ShimPool) -> _Ending:
     return _Ending(Outcome.ERROR, detail, [note], exc.stderr)
 
 
-def _refused(exc: ShimFailure, recorder: Recorder) -> _Ending:
+def _refused(exc: ShimFailure, recorder: Recorder, rule: str) -> _Ending:
     """A request refused where the case expected it to work: the subject's refusal is a
-    failure, the partner's an error of the run."""
+    failure (of the case's first rule, as for any failure that names none), the partner's
+    an error of the run."""
     if recorder.last_conn == 1:
         detail = f"the subject refused a request with {exc.error}: {exc.detail}".rstrip(": ")
-        return _Ending(Outcome.FAIL, detail, [Finding(FindingKind.FAILURE, detail)])
+        return _Ending(Outcome.FAIL, detail, [Finding(FindingKind.FAILURE, detail, rule)])
     return _Ending(Outcome.ERROR, f"the partner refused a request with {exc}")
 
 
