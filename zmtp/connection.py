@@ -55,6 +55,7 @@ from zmtp.codec.commands import (
     parse_command,
 )
 from zmtp.codec.encoder import encode_message, encode_message_10, encode_messages
+from zmtp.codec.incremental import wrap_messages
 from zmtp.codec.legacy import (
     Greeting10,
     Greeting20,
@@ -241,7 +242,7 @@ class Connection:
             )
             if self.data_only:
                 return tokens  # type: ignore[return-value]  # messages only: the data path
-        tokens = [Message(t) if t.__class__ is list else t for t in tokens]
+        tokens = wrap_messages(tokens)
         events: list[Event] = []
         if self.state is not State.READY:
             tokens = self._handshake(tokens, now, events)

@@ -67,9 +67,9 @@ class IncrementalDecoder(Generic[T]):
         try:
             out = self.feed_bare(data)
         except RemoteProtocolError as err:
-            err.decoded = _wrapped(err.decoded)
+            err.decoded = wrap_messages(err.decoded)
             raise
-        return _wrapped(out)
+        return wrap_messages(out)
 
     def feed_bare(self, data: bytes | bytearray | memoryview) -> list[T | list[bytes]]:
         """:meth:`feed` for the data path: each message is its plain list of frames.
@@ -135,6 +135,7 @@ class IncrementalDecoder(Generic[T]):
         raise NotImplementedError
 
 
-def _wrapped(tokens: list[Any]) -> list[Any]:
-    """Bare messages (frame lists) as :class:`~zmtp.codec.tokens.Message` tokens."""
+def wrap_messages(tokens: list[Any]) -> list[Any]:
+    """What :meth:`IncrementalDecoder.feed_bare` gave, with each bare message (a frame
+    list) as a :class:`~zmtp.codec.tokens.Message` token, as :meth:`feed` gives it."""
     return [Message(t) if t.__class__ is list else t for t in tokens]
