@@ -17,11 +17,11 @@ into :class:`Unit` objects; it starts nothing.
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from conformance.conform.case import Case, Role
+from conformance.selection import matches
 
 INTEROP = "interop"
 
@@ -98,19 +98,6 @@ def plan(
                 subject, partner = _order(a, b, under_test, reference)
                 add(subject, partner, [INTEROP])
     return [Column(s, p, r, frozenset(n)) for (s, p, r), n in columns.items()]
-
-
-def matches(case_id: str, patterns: Sequence[str]) -> bool:
-    """Whether ``case_id`` is selected: a glob, or an id prefix (``reqrep``, ``pubsub.xpub``)."""
-    if not patterns:
-        return True
-    for pattern in patterns:
-        if any(ch in pattern for ch in "*?["):
-            if fnmatch.fnmatchcase(case_id, pattern):
-                return True
-        elif case_id == pattern or case_id.startswith(pattern.rstrip(".") + "."):
-            return True
-    return False
 
 
 def select(cases: Iterable[Case], suites: Sequence[str], patterns: Sequence[str]) -> list[Case]:

@@ -8,7 +8,6 @@ TargetUnreachable, any other exception) into an outcome and a verdict, and appli
 from __future__ import annotations
 
 import datetime
-import fnmatch
 import time
 import tomllib
 import traceback
@@ -31,6 +30,7 @@ from conformance.report.model import (
     Target,
     grade,
 )
+from conformance.selection import matches
 from zmtp import __version__
 
 EXPECTED_FAILURES = Path(__file__).resolve().parent.parent / "expected-failures"
@@ -58,19 +58,6 @@ def load_expected_failures(path: Path) -> dict[str, ExpectedFailure]:
 def expected_failures_for(implementation: str) -> dict[str, ExpectedFailure]:
     path = EXPECTED_FAILURES / f"{implementation}.toml"
     return load_expected_failures(path) if path.is_file() else {}
-
-
-def matches(case_id: str, patterns: Sequence[str]) -> bool:
-    """Whether ``case_id`` is selected: a glob, or an id prefix (``framing``, ``greet.``)."""
-    if not patterns:
-        return True
-    for pattern in patterns:
-        if any(ch in pattern for ch in "*?["):
-            if fnmatch.fnmatchcase(case_id, pattern):
-                return True
-        elif case_id == pattern or case_id.startswith(pattern.rstrip(".") + "."):
-            return True
-    return False
 
 
 def select(settings: Settings, patterns: Sequence[str] = ()) -> list[Case]:
