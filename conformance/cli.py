@@ -17,6 +17,7 @@ from types import FrameType
 from typing import Any
 
 from conformance import echo_peer
+from conformance.conform.expected import BadExpectedFailures
 from conformance.probe import runner
 from conformance.probe.case import Mode
 from conformance.probe.context import Settings
@@ -166,15 +167,15 @@ def cmd_probe(args: argparse.Namespace) -> int:
         print("zmtp probe: give --socket-type and either ENDPOINT or --listen", file=sys.stderr)
         return 2
     try:
+        if args.expected_failures:
+            xfails = runner.load_expected_failures(args.expected_failures)
+        else:
+            xfails = runner.expected_failures_for(args.impl)
         dialer, mode = _dialer(args)
-    except (EndpointError, TargetUnreachable, OSError) as exc:
+    except (EndpointError, TargetUnreachable, OSError, BadExpectedFailures) as exc:
         print(f"zmtp probe: {exc}", file=sys.stderr)
         return 2
     settings = _settings(args, mode)
-    if args.expected_failures:
-        xfails = runner.load_expected_failures(args.expected_failures)
-    else:
-        xfails = runner.expected_failures_for(args.impl)
     target = Target(dialer.endpoint, args.socket_type, args.mechanism, args.impl, mode.value)
     try:
         report = runner.run(dialer, settings, target, runner.select(settings, args.case), xfails)

@@ -6,6 +6,7 @@ import http.server
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -84,6 +85,22 @@ def _timed(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, st
     start = time.monotonic()
     status = main(args)
     return status, capsys.readouterr().out, time.monotonic() - start
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [('[[xfail]]\nid = "greet.signature"\n', "lacks reason"), ("[[xfail\n", "xfail.toml")],
+)
+def test_a_bad_expected_failures_file_is_a_usage_error(
+    text: str, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "xfail.toml"
+    bad.write_text(text)
+    status = main(["probe", "tcp://127.0.0.1:1", "--socket-type", "REP",
+                   "--expected-failures", str(bad)])  # fmt: skip
+    assert status == 2
+    err = capsys.readouterr().err
+    assert err.startswith("zmtp probe: ") and says in err
 
 
 def test_closed_port_gives_a_verdict(capsys: pytest.CaptureFixture[str]) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from conformance.conform.expected import BadExpectedFailures
 from conformance.probe.case import CASES, Case
 from conformance.probe.context import Probe, Settings
 from conformance.probe.peer import Dialer, Transcript
@@ -44,10 +45,17 @@ class ExpectedFailure:
 
 
 def load_expected_failures(path: Path) -> dict[str, ExpectedFailure]:
-    """The ``[[xfail]]`` tables of an expected-failures file, by case id."""
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    """The ``[[xfail]]`` tables of an expected-failures file, by case id;
+    :class:`BadExpectedFailures` says what is wrong with one that cannot be used."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise BadExpectedFailures(f"{path}: {exc}") from None
     out: dict[str, ExpectedFailure] = {}
-    for entry in data.get("xfail", []):
+    for index, entry in enumerate(data.get("xfail", [])):
+        missing = [k for k in ("id", "reason") if not entry.get(k)]
+        if missing:
+            raise BadExpectedFailures(f"{path}: [[xfail]] #{index + 1} lacks {', '.join(missing)}")
         types = entry.get("socket_types")
         out[entry["id"]] = ExpectedFailure(
             entry["id"], entry["reason"], frozenset(types) if types else None
