@@ -1,10 +1,11 @@
 """``zmtp bench``: zmtp and pyzmq (libzmq) side by side, measured in the same run.
 
-The two libraries share an API, so each measurement is one function run twice, once
-with ``zmtp`` and once with ``zmq`` as ``lib``. Only the ratios mean much on a shared
-machine. Targets (issue 4): PUSH->PULL throughput at 16 octets over tcp at least 0.5 of
-pyzmq's; REQ->REP round trip at most 2 times pyzmq's; 100,000 queued 16-octet messages
-in under 50 MB.
+The two libraries share an API, so each measurement is one function run with ``zmtp``
+and with ``zmq`` as ``lib``, the two taking turns for several rounds; each figure is the
+median of its rounds, so that a moment of load on a shared machine moves one round, not
+the result. Only the ratios mean much on a shared machine. Targets (issue 4): PUSH->PULL
+throughput at 16 octets over tcp at least 0.5 of pyzmq's; REQ->REP round trip at most 2
+times pyzmq's; 100,000 queued 16-octet messages in under 50 MB.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from types import ModuleType
 from typing import Any
 
@@ -31,6 +33,9 @@ class Row:
     pyzmq: float | None
     #: Whether a larger figure is better (throughput) or worse (latency, memory).
     higher_is_better: bool
+    #: Each round's figures, of which ``zmtp`` and ``pyzmq`` are the medians.
+    zmtp_rounds: list[float] = field(default_factory=list)
+    pyzmq_rounds: list[float] = field(default_factory=list)
 
     @property
     def ratio(self) -> float | None:
@@ -220,26 +225,38 @@ def run(quick: bool = False, include_pyzmq: bool = True) -> list[Row]:
     """Every measurement, for zmtp and (if importable) pyzmq, printing each row."""
     libs = _libraries(include_pyzmq)
     scale = 0.2 if quick else 1.0
+    rounds = 3 if quick else 5
     rows: list[Row] = []
 
-    def add(name: str, unit: str, higher: bool, figures: list[float]) -> None:
-        rows.append(Row(name, unit, figures[0], figures[1] if len(figures) > 1 else None, higher))
-        print(_format(rows[-1]), flush=True)
+    def add(names: list[str], unit: str, higher: bool,
+            measure: Callable[[ModuleType], list[float]]) -> None:  # fmt: skip
+        """Measure each library ``rounds`` times, taking turns; one row per figure that
+        ``measure`` returns, holding the medians."""
+        runs = [[measure(lib) for lib in libs] for _ in range(rounds)]
+        for i, name in enumerate(names):
+            each = [[run[k][i] for run in runs] for k in range(len(libs))]
+            theirs = each[1] if len(libs) > 1 else []
+            rows.append(Row(name, unit, statistics.median(each[0]),
+                            statistics.median(theirs) if theirs else None, higher,
+                            each[0], theirs))  # fmt: skip
+            print(_format(rows[-1]), flush=True)
 
     with tempfile.TemporaryDirectory(prefix="zmtp-bench-") as tmp:
         for transport in ("tcp", "ipc"):
             for size in (16, 1024):
                 count = int((200_000 if size == 16 else 100_000) * scale)
-                rates = [push_pull(lib, transport, size, count, tmp) for lib in libs]
-                add(f"PUSH->PULL {size} B {transport}", "msg/s", True, rates)
-        rounds = int(5_000 * scale)
-        latencies = [req_rep(lib, "tcp", rounds, tmp) for lib in libs]
-        add("REQ->REP round trip median tcp", "us", False, [m for m, _ in latencies])
-        add("REQ->REP round trip p99 tcp", "us", False, [p for _, p in latencies])
-        add("PUB->10 SUB 16 B tcp", "msg/s", True,
-            [pub_sub(lib, 10, int(20_000 * scale), tmp) for lib in libs])  # fmt: skip
-        add("100,000 queued 16 B messages", "MB", False,
-            [memory(lib.__name__, 100_000) for lib in libs])  # fmt: skip
+                add([f"PUSH->PULL {size} B {transport}"], "msg/s", True,
+                    lambda lib: [push_pull(lib, transport, size, count, tmp)])  # noqa: B023  # fmt: skip
+        trips = int(2_000 * scale)
+        add(["REQ->REP round trip median tcp", "REQ->REP round trip p99 tcp"], "us", False,
+            lambda lib: list(req_rep(lib, "tcp", trips, tmp)))  # fmt: skip
+        add(["PUB->10 SUB 16 B tcp"], "msg/s", True,
+            lambda lib: [pub_sub(lib, 10, int(20_000 * scale), tmp)])  # fmt: skip
+        # Memory is not noisy: one round, each in a fresh process.
+        mb = [memory(lib.__name__, 100_000) for lib in libs]
+        rows.append(Row("100,000 queued 16 B messages", "MB", mb[0],
+                        mb[1] if len(mb) > 1 else None, False))  # fmt: skip
+        print(_format(rows[-1]), flush=True)
     return rows
 
 

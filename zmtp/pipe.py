@@ -7,7 +7,8 @@ messages (lists of frames), so a message is queued and delivered atomically (SOC
 The high-water marks are counted in messages, as libzmq counts them: a pipe whose
 outbound queue holds ``sndhwm`` messages takes no more (the pattern then drops or
 blocks), and a pipe whose inbound queue holds ``rcvhwm`` messages stops reading from its
-link until the application has taken some.
+link until the application has taken some. Messages a socket has taken in a batch but its
+application has not yet read (:attr:`Pipe.lent`) still count against ``rcvhwm``.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class Pipe:
     __slots__ = (
         "control",
         "inbound",
+        "lent",
         "link",
         "metadata",
         "outbound",
@@ -102,6 +104,9 @@ class Pipe:
         self.outbound: deque[Outbound] = deque()
         self.inbound: deque[list[bytes]] = deque()
         self.paused = False
+        #: Received messages the socket took in a batch and its application has not read
+        #: yet: they still count against the high-water mark (SOCK-ALL-040).
+        self.lent = 0
         #: Items in :attr:`outbound` that are not messages (subscriptions, groups).
         self.control = 0
         #: Pattern-private state (REQ's expected reply, XPUB's subscriptions, ...).
@@ -122,7 +127,7 @@ class Pipe:
     def deliver(self, message: list[bytes]) -> None:
         """Queue a received message for the application."""
         self.inbound.append(message)
-        if self.rcvhwm and len(self.inbound) >= self.rcvhwm and not self.paused:
+        if self.rcvhwm and len(self.inbound) + self.lent >= self.rcvhwm and not self.paused:
             self.paused = True
             self.link.pause_reading()
 
@@ -142,7 +147,7 @@ class Pipe:
     def read(self) -> list[bytes]:
         """Take the oldest received message (the caller checked there is one)."""
         message = self.inbound.popleft()
-        if self.paused and len(self.inbound) < self.resume_below:
+        if self.paused and len(self.inbound) + self.lent < self.resume_below:
             self.resume()
         return message
 

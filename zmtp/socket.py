@@ -10,6 +10,7 @@ import asyncio
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Self
 
@@ -111,7 +112,11 @@ class SocketBase:
         self._plain = self._engine.socket_type not in DRAFT
         #: The pattern's send and receive, looked up once for the data path.
         self._pattern_send = self._engine.pattern.data_path_send()
-        self._pattern_recv = self._engine.pattern.recv
+        self._pattern_recv = self._engine.pattern.data_path_recv()
+        #: Messages the pattern handed on after the one it returned (one peer's queue),
+        #: to be received next, in order, without the lock; only the caller's thread
+        #: touches it (a socket is used by one thread at a time, as in libzmq).
+        self._following: deque[list[bytes]] = deque()
         self._lock = self._engine.lock
         self._monitor_hooks: list[tuple[Callable[..., None], Any]] = []
         self._ready = True
@@ -313,7 +318,11 @@ class SocketBase:
 
     def _events_locked(self) -> int:
         pattern = self._engine.pattern
-        readable = bool(self._receiving) or (pattern.receives and pattern.readable())
+        readable = (
+            bool(self._receiving)
+            or bool(self._following)
+            or (pattern.receives and pattern.readable())
+        )
         writable = pattern.sends and pattern.writable()
         return (C.POLLIN if readable else 0) | (C.POLLOUT if writable else 0)
 
@@ -346,6 +355,7 @@ class SocketBase:
         with engine.lock:
             engine.closed = True
             engine.notify()
+        self._following.clear()
         self.disable_monitor()
         loop = self.context._loop
         if loop is None:
@@ -390,10 +400,15 @@ class Socket(SocketBase):
         when the socket's pattern does not allow a send now.
         """
         if data.__class__ is bytes and not flags and self._plain and not self._sending:
-            # The common case, without the general path's allocations and calls.
-            with self._lock:
+            # The common case, without the general path's allocations and calls
+            # (acquire and release cost less than a with statement).
+            lock = self._lock
+            lock.acquire()
+            try:
                 if not self._engine.closed and self._pattern_send([data]):
                     return
+            finally:
+                lock.release()
         elif not self._plain:
             frames = self._draft_frames(_frame_bytes(data), flags, routing_id, group)
             self._wait(lambda: self._engine.try_send(frames) or None, "sndtimeo", flags)
@@ -430,10 +445,7 @@ class Socket(SocketBase):
             frame = self._draft_frame(self._wait(self._engine.try_recv, "rcvtimeo", flags))
             return frame if not copy else frame.bytes
         if not self._receiving:
-            with self._lock:
-                message = None if self._engine.closed else self._pattern_recv()
-            if message is None:
-                message = self._wait(self._engine.try_recv, "rcvtimeo", flags)
+            message = self._next_message(flags)
             if copy and len(message) == 1:
                 return message[0]
             self._receiving = message
@@ -444,7 +456,7 @@ class Socket(SocketBase):
 
     def recv_multipart(self, flags: int = 0, copy: bool = True, track: bool = False) -> list[Any]:
         """Receive all frames of the next message."""
-        frames = self._receiving or self._wait(self._engine.try_recv, "rcvtimeo", flags)
+        frames = self._receiving or self._next_message(flags)
         self._receiving = []
         if copy:
             return frames
@@ -455,6 +467,21 @@ class Socket(SocketBase):
 
     def recv_string(self, flags: int = 0, encoding: str = "utf-8") -> str:
         return bytes(self.recv(flags)).decode(encoding)
+
+    def _next_message(self, flags: int) -> list[bytes]:
+        """The next whole message: one handed on earlier, or the pattern's, or wait."""
+        following = self._following
+        if following and not self._engine.closed:
+            return following.popleft()
+        lock = self._lock
+        lock.acquire()
+        try:
+            message = None if self._engine.closed else self._pattern_recv(following)
+        finally:
+            lock.release()
+        if message is None:
+            message = self._wait(lambda: self._pattern_recv(following), "rcvtimeo", flags)
+        return message
 
     # -- waiting -------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ so that a long message costs O(size), not O(size^2).
 from __future__ import annotations
 
 import re
+import struct
 
 from zmtp.codec.incremental import COLLECT_FROM as _COLLECT_FROM
 from zmtp.codec.incremental import TRAFFIC as _TRAFFIC
@@ -29,6 +30,7 @@ from zmtp.errors import LimitExceeded, RemoteProtocolError
 _MAX_SIZE = (1 << 63) - 1
 _MECHANISM = re.compile(rb"[A-Z0-9\-_.+]*\x00*")
 _ZERO_FILLER = bytes(31)
+_SIZE_FROM = struct.Struct(">Q").unpack_from  # a long frame's 8-octet size
 #: What a feed produces: tokens, with each message as its bare list of frames.
 Out = list[Token | list[bytes]]
 
@@ -150,7 +152,7 @@ class Decoder(IncrementalDecoder[Token]):
             if flags & 0x02:
                 if n - pos < 9:
                     break
-                size = int.from_bytes(buf[pos + 1 : pos + 9], "big")
+                size = _SIZE_FROM(buf, pos + 1)[0]
                 start = pos + 9
                 if size > _MAX_SIZE:
                     raise RemoteProtocolError(
@@ -161,7 +163,8 @@ class Decoder(IncrementalDecoder[Token]):
                     break
                 size = buf[pos + 1]
                 start = pos + 2
-            if flags or frames or size > lone_limit:
+            lone = not flags & 0x05 and not frames  # a last frame, first of its message
+            if not lone or size > lone_limit:
                 self._check_limits(flags, size)
             end = start + size
             if end > n:
@@ -174,7 +177,7 @@ class Decoder(IncrementalDecoder[Token]):
                 break
             body = buf[start:end]
             pos = end
-            if flags == 0 and not frames:  # a one-frame message
+            if lone:  # a one-frame message, short or long
                 append([body])
             else:
                 self._deliver(flags, body, out)

@@ -156,6 +156,16 @@ class Pattern:
         """What :meth:`send` comes down to, for the socket to look up once."""
         return self.send
 
+    def data_path_recv(self) -> Callable[[deque[list[bytes]]], list[bytes] | None]:
+        """What :meth:`recv` comes down to, for the socket to look up once.
+
+        The callable returns the next message, as :meth:`recv` does, and may also move
+        the messages that are to follow it into the deque it is given: the socket then
+        hands those out in order without taking its lock for each.
+        """
+        recv = self.recv
+        return lambda _following: recv()
+
     def recv(self) -> list[bytes] | None:
         raise ZMQError(C.ENOTSUP, f"a {self.socket_type} socket cannot receive")
 
@@ -205,6 +215,8 @@ class Queued(Pattern):
     def __init__(self, options: Options) -> None:
         super().__init__(options)
         self.queue = FairQueue()
+        #: The pipe whose messages the socket holds in a batch (:meth:`_recv_following`).
+        self.lender: Pipe | None = None
 
     def incoming(self, pipe: Pipe, message: list[bytes]) -> None:
         self.queue.arrived(pipe, message)
@@ -216,7 +228,7 @@ class Queued(Pattern):
         if not inbound:
             self.queue.ready.append(pipe)
         inbound.extend(messages)
-        if pipe.rcvhwm and len(inbound) >= pipe.rcvhwm and not pipe.paused:
+        if pipe.rcvhwm and len(inbound) + pipe.lent >= pipe.rcvhwm and not pipe.paused:
             pipe.paused = True
             pipe.link.pause_reading()
 
@@ -229,12 +241,50 @@ class Queued(Pattern):
                 message = inbound.popleft()
                 if not inbound:
                     ready.clear()
-                if pipe.paused and len(inbound) < pipe.resume_below:
+                if pipe.paused and len(inbound) + pipe.lent < pipe.resume_below:
                     pipe.resume()
                 self.queue.last = pipe
                 return message
         got = self.queue.pop()
         return None if got is None else got[1]
+
+    def data_path_recv(self) -> Callable[[deque[list[bytes]]], list[bytes] | None]:
+        # Batches only where recv is this plain fair-queued one (not REQ, REP, ROUTER, ...).
+        if type(self).recv is Queued.recv:
+            return self._recv_following
+        return super().data_path_recv()
+
+    def _recv_following(self, following: deque[list[bytes]]) -> list[bytes] | None:
+        """:meth:`recv` for a socket whose batch ``following`` is read; with one peer
+        only, also lend it the rest of that peer's queue.
+
+        With one peer there is no turn to take, so handing its queue on whole changes no
+        order; with several, each message takes its turn (SOCK-ALL fair-queuing). What is
+        lent counts against the peer's RCVHWM until the socket comes back for more.
+        """
+        lender = self.lender
+        if lender is not None:  # every lent message has been read
+            self.lender = None
+            lender.lent = 0
+            if lender.paused and len(lender.inbound) < lender.resume_below:
+                lender.resume()
+        ready = self.queue.ready
+        if len(self.pipes) == 1 and len(ready) == 1:
+            pipe = ready[0]
+            inbound = pipe.inbound
+            if inbound:
+                message = inbound.popleft()
+                if inbound:
+                    pipe.lent = len(inbound)
+                    self.lender = pipe
+                    following.extend(inbound)
+                    inbound.clear()
+                ready.clear()
+                if pipe.paused and pipe.lent < pipe.resume_below:
+                    pipe.resume()
+                self.queue.last = pipe
+                return message
+        return self.recv()
 
     def readable(self) -> bool:
         return bool(self.queue)

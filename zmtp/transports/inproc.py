@@ -49,7 +49,11 @@ class InprocLink:
         if partner is None:
             return
         target = partner.pipe
-        room = (target.rcvhwm - len(target.inbound)) if target.rcvhwm else len(self.pipe.outbound)
+        room = (
+            target.rcvhwm - len(target.inbound) - target.lent
+            if target.rcvhwm
+            else len(self.pipe.outbound)
+        )
         with self.engine.lock:
             out = self.pipe.outbound
             items = [out.popleft() for _ in range(max(0, min(room, len(out))))]
