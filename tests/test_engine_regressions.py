@@ -200,3 +200,30 @@ def test_asyncio_waits_leave_no_futures_and_monitor_sockets_work() -> None:
         await ctx.wait_closed()
 
     asyncio.run(asyncio.wait_for(body(), 10))
+
+
+def test_req_drops_a_surplus_reply_whenever_it_arrives_before_the_next_request() -> None:
+    # PAT-REQ-008, at the pattern (no threads, no timing): a surplus reply queued behind the
+    # real one is dropped when the next request goes out; one arriving after the real one
+    # was read is dropped on arrival. Only a reply that arrives after the next request was
+    # sent can be taken for its answer (E-PAT-02).
+    from zmtp.options import Options
+    from zmtp.patterns import PATTERNS
+    from zmtp.pipe import NullLink, Pipe
+
+    for surplus_first in (True, False):
+        req = PATTERNS["REQ"](Options(zmtp.REQ))
+        pipe = Pipe(NullLink(), sndhwm=0, rcvhwm=0, peer_type="ROUTER")
+        assert req.attach(pipe) and req.ready(pipe, b"")
+        assert req.send([b"q1"])
+        if surplus_first:
+            req.incoming_many(pipe, [[b"", b"r1"], [b"", b"surplus"]])
+            assert req.recv() == [b"r1"]
+        else:
+            req.incoming_many(pipe, [[b"", b"r1"]])
+            assert req.recv() == [b"r1"]
+            req.incoming_many(pipe, [[b"", b"surplus"]])
+        assert req.send([b"q2"])
+        assert req.recv() is None
+        req.incoming_many(pipe, [[b"", b"r2"]])
+        assert req.recv() == [b"r2"]

@@ -158,10 +158,12 @@ def sync(t: Trial) -> None:
     """Wait until what the partner's shim sent so far has reached the subject's shim.
 
     A second link between the two processes (a partner PUSH to a subject PULL) carries a
-    message sent after everything else: the data sent before it was in the subject's
-    socket buffers first. One turn of the subject's I/O loop may take both in, and its
-    application may act on the marker before the loop has handled the rest of that turn;
-    a second marker, sent once the first has arrived, can only be read on a later turn.
+    message sent after everything else: the data sent before it was normally in the
+    subject's socket buffers first (normally, not surely: nothing orders two connections,
+    and a case that cannot afford the rare exception tries again, E-PAT-02). One turn of
+    the subject's I/O loop may take both in, and its application may act on the marker
+    before the loop has handled the rest of that turn; a second marker, sent once the
+    first has arrived, can only be read on a later turn.
     The first call makes the link (call it before the traffic to be waited for); each
     call passes two messages over it, one after the other.
     """

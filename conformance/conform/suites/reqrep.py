@@ -91,24 +91,36 @@ def req_malformed_reply(t: Trial) -> None:
     "reqrep.req.surplus_reply",
     ["PAT-REQ-008"],
     MUST,
-    "a ROUTER answers one request twice; REQ then sends a second request",
+    "a ROUTER answers one request twice; REQ then sends a second request (up to 3 tries)",
     "the surplus reply is dropped: the second request gets its own reply",
     subject=["REQ", "PULL"],
     partner=["ROUTER", "PUSH"],
 )
 def req_surplus_reply(t: Trial) -> None:
-    req, router = t.subject("REQ"), t.partner("ROUTER")
-    t.link(req, router)
-    sync(t)  # a second link, to know when the surplus is in (waits.sync)
-    identity = exchange(t, req, router, [b"q1"])[0]
-    router.must_send([identity, b"", b"r1"])
-    router.must_send([identity, b"", b"surplus"])
-    _expect(t, req.recv(5000), [b"r1"], "REQ delivered the first reply", "PAT-REQ-005")
-    sync(t)
-    got = exchange(t, req, router, [b"q2"])
-    router.must_send([got[0], b"", b"r2"])
-    _expect(t, req.recv(5000), [b"r2"], "as the reply to its second request REQ delivered",
-            "PAT-REQ-008")  # fmt: skip
+    # Whether the surplus reached the subject before its second request cannot be known
+    # for sure: the marker that says so (waits.sync) travels on another connection, and
+    # a loaded kernel may deliver it first (E-PAT-02). A REQ that keeps surplus replies
+    # delivers one every time; a surplus merely overtaken is rare, so each try uses fresh
+    # sockets, and the case fails only when every try delivered the surplus.
+    tries = 3
+    what = "as the reply to its second request REQ delivered"
+    for _ in range(tries):
+        req, router = t.subject("REQ"), t.partner("ROUTER")
+        t.link(req, router)
+        sync(t)  # a second link, to know when the surplus is in (waits.sync)
+        identity = exchange(t, req, router, [b"q1"])[0]
+        router.must_send([identity, b"", b"r1"])
+        router.must_send([identity, b"", b"surplus"])
+        _expect(t, req.recv(5000), [b"r1"], "REQ delivered the first reply", "PAT-REQ-005")
+        sync(t)
+        got = exchange(t, req, router, [b"q2"])
+        router.must_send([got[0], b"", b"r2"])
+        reply = req.recv(5000)
+        if reply != [b"surplus"]:
+            break
+    else:
+        what = f"in each of {tries} tries, {what}"
+    _expect(t, reply, [b"r2"], what, "PAT-REQ-008")
 
 
 def _serve_one(t: Trial, req: Sock, reps: list[Sock], body: bytes) -> int:
