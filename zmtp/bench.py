@@ -277,11 +277,11 @@ def verdict(rows: list[Row]) -> list[str]:
     tp = by.get("PUSH->PULL 16 B tcp")
     if tp and tp.ratio is not None:
         met = "met" if tp.ratio >= 0.5 else "missed"
-        out.append(f"throughput 16 B tcp >= 0.5x pyzmq's: {met} ({tp.ratio:.2f}x)")
+        out.append(f"throughput 16 B tcp >= 0.5x pyzmq's: {met} ({tp.ratio:.3f}x)")
     rt = by.get("REQ->REP round trip median tcp")
     if rt and rt.ratio is not None:
         met = "met" if rt.ratio >= 0.5 else "missed"
-        out.append(f"round trip <= 2x pyzmq's: {met} ({1 / rt.ratio:.2f}x pyzmq's time)")
+        out.append(f"round trip <= 2x pyzmq's: {met} ({1 / rt.ratio:.3f}x pyzmq's time)")
     mem = by.get("100,000 queued 16 B messages")
     if mem:
         met = "met" if mem.zmtp < 50 else "missed"

@@ -445,7 +445,11 @@ class Socket(SocketBase):
             frame = self._draft_frame(self._wait(self._engine.try_recv, "rcvtimeo", flags))
             return frame if not copy else frame.bytes
         if not self._receiving:
-            message = self._next_message(flags)
+            following = self._following  # _next_message's first step, inlined
+            if following and not self._engine.closed:
+                message = following.popleft()
+            else:
+                message = self._next_message(flags)
             if copy and len(message) == 1:
                 return message[0]
             self._receiving = message
