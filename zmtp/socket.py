@@ -112,7 +112,12 @@ class SocketBase:
         self._plain = self._engine.socket_type not in DRAFT
         #: The pattern's send and receive, looked up once for the data path.
         self._pattern_send = self._engine.pattern.data_path_send()
-        self._pattern_recv = self._engine.pattern.data_path_recv()
+        pattern = self._engine.pattern
+        # Only the classic types take batches: the draft types' recv reads each message
+        # with its routing id or group through the engine, never from a batch.
+        self._pattern_recv = (
+            pattern.data_path_recv() if self._plain else lambda _following: pattern.recv()
+        )
         #: Messages the pattern handed on after the one it returned (one peer's queue),
         #: to be received next, in order, without the lock; only the caller's thread
         #: touches it (a socket is used by one thread at a time, as in libzmq).
